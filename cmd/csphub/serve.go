@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"csphub/internal/api"
+	"csphub/internal/service"
+	"csphub/internal/store"
+)
+
+// ServeCmd runs the HTTP server and the workers.
+type ServeCmd struct{}
+
+func (ServeCmd) Run(ctx context.Context, env *Env) error {
+	cfg := env.Cfg
+	log := newLogger(cfg)
+	start := time.Now()
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := prepareSchema(ctx, db, cfg.ShouldMigrate(), log); err != nil {
+		return err
+	}
+	svc := service.New(db, log)
+	op, created, err := svc.EnsureOperator(ctx, service.OperatorSeed{Name: "Operator", Country: "US", Domain: "localhost"})
+	if err != nil {
+		return fmt.Errorf("operator organization: %w", err)
+	}
+	if created {
+		log.Info("created the operator organization", "id", op.ID)
+	}
+
+	metrics := api.NewMetrics()
+	mux := http.NewServeMux()
+	api.New(mux, api.Options{
+		Service: svc, Logger: log, Metrics: metrics, Version: version,
+		MaxBodyBytes: cfg.MaxBodyBytes, IdempotencyTTL: cfg.IdempotencyTTL,
+	})
+	handler := api.Middleware(mux, log, metrics, cfg.MaxBodyBytes)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(env.Stdout, "csphub %s listening on http://%s (%s database: %s), ready in %s\n",
+		version, ln.Addr(), db.Dialect(), db.Where(), time.Since(start).Round(time.Millisecond))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error { return runSequencer(gctx, svc, db, log) })
+	g.Go(func() error { return runPeriodic(gctx, time.Hour, func(ctx context.Context) error { _, err := svc.PurgeIdempotency(ctx); return err }, log, "idempotency purge") })
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		defer cancel()
+		log.Info("shutting down")
+		return srv.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+// prepareSchema migrates when allowed, and otherwise refuses to serve on a
+// schema older than this binary.
+func prepareSchema(ctx context.Context, db *store.DB, migrate bool, log *slog.Logger) error {
+	if migrate {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			log.Info("applied migrations", "versions", applied)
+		}
+		return nil
+	}
+	st, err := db.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.UpToDate() {
+		return fmt.Errorf("%w (schema at %d, this binary needs %d)", store.ErrSchemaOutdated, st.Current, st.Latest)
+	}
+	return nil
+}
+
+// runSequencer numbers committed events and chains audit records, woken
+// after every commit that wrote some and at least every second.
+func runSequencer(ctx context.Context, svc *service.Service, db *store.DB, log *slog.Logger) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-db.SequencerWake():
+		case <-tick.C:
+		}
+		if err := svc.SequenceJournal(ctx); err != nil && ctx.Err() == nil {
+			log.Error("sequencer", "error", err)
+		}
+	}
+}
+
+func runPeriodic(ctx context.Context, every time.Duration, fn func(context.Context) error, log *slog.Logger, name string) error {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				log.Error(name, "error", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+
+	"csphub"
+)
+
+// Access is what a route demands of its caller.
+type Access struct {
+	Public bool     // anyone, signed in or not
+	Roles  []string // signed in with one of these roles; empty: any role
+}
+
+var (
+	public        = Access{Public: true}
+	authenticated = Access{}
+)
+
+// authorization is the one table of who may call each API route. A route
+// with no entry is refused to everyone (and fails TestEveryRouteIsAuthorized).
+var authorization = map[string]Access{
+	"GET /api/v1/openapi.json": public,
+	"GET /api/v1/events":       authenticated,
+}
+
+// guard wraps an API handler with the route's access rule: the caller is
+// authenticated (when the route is not public) and holds one of its roles;
+// then keyed POSTs go through the idempotency mechanism.
+func (a *API) guard(pattern string, h http.Handler) http.Handler {
+	acc, known := authorization[pattern]
+	a.access[pattern] = acc
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if !known {
+			a.writeProblem(w, r, newProblem(http.StatusForbidden, "route_not_authorized", "this route has no access rule"))
+			return
+		}
+		if !acc.Public {
+			if a.authn == nil {
+				a.writeProblem(w, r, newProblem(http.StatusUnauthorized, "unauthenticated", "sign in or send an API token"))
+				return
+			}
+			actor, ok, err := a.authn.Authenticate(r)
+			if err != nil {
+				a.writeProblem(w, r, a.fail(ctx, err).(*Problem))
+				return
+			}
+			if !ok {
+				a.writeProblem(w, r, newProblem(http.StatusUnauthorized, "unauthenticated", "sign in or send an API token"))
+				return
+			}
+			if len(acc.Roles) > 0 && !slices.ContainsFunc(acc.Roles, actor.HasRole) {
+				a.writeProblem(w, r, newProblem(http.StatusForbidden, "missing_role", "your roles do not allow this"))
+				return
+			}
+			if actor.RequestID == "" {
+				actor.RequestID = csphub.RequestID(ctx)
+			}
+			r = r.WithContext(withActor(ctx, actor))
+		}
+		if r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
+			a.idempotent(pattern, w, r, h)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,68 @@
+// Package service holds csphub's use cases. Each exported method is one use
+// case and runs in one transaction: the authorization check, the change,
+// the audit record, the event, the outbox rows and the idempotency record
+// commit together or not at all. HTTP handlers, pages and commands call
+// these methods; none of them touches the store.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"csphub"
+	"csphub/internal/store"
+)
+
+// Service is the set of use cases over one database.
+type Service struct {
+	db    *store.DB
+	clock csphub.Clock
+	log   *slog.Logger
+}
+
+// New returns the use cases over db.
+func New(db *store.DB, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, clock: db.Clock(), log: log}
+}
+
+// write runs one use case in one write transaction. If the request carries
+// an idempotency claim, the use case's result is stored under the key in
+// the same transaction.
+func write[T any](ctx context.Context, s *Service, fn func(tx *store.Tx) (T, error)) (T, error) {
+	var out T
+	claim := csphub.IdempotencyFrom(ctx)
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		v, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		out = v
+		if claim == nil {
+			return nil
+		}
+		body, err := claim.Render(v)
+		if err != nil {
+			return fmt.Errorf("render idempotent response: %w", err)
+		}
+		return tx.CompleteIdempotent(claim.OrgID, claim.Key, claim.Status, body)
+	})
+	if err == nil && claim != nil {
+		claim.MarkCompleted()
+	}
+	return out, err
+}
+
+// read runs fn in one read-only transaction.
+func read[T any](ctx context.Context, s *Service, fn func(tx *store.Tx) (T, error)) (T, error) {
+	var out T
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		v, err := fn(tx)
+		out = v
+		return err
+	})
+	return out, err
+}
