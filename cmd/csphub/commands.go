@@ -96,7 +96,7 @@ func (AuditVerifyCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer db.Close()
-	v, err := service.New(db, nil).VerifyAudit(ctx)
+	v, err := service.New(db, nil, service.Options{}).VerifyAudit(ctx)
 	if err != nil {
 		return err
 	}

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"csphub/internal/api"
+	"csphub/internal/config"
 	"csphub/internal/service"
 	"csphub/internal/store"
 )
@@ -31,7 +33,7 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	if err := prepareSchema(ctx, db, cfg.ShouldMigrate(), log); err != nil {
 		return err
 	}
-	svc := service.New(db, log)
+	svc := service.New(db, log, service.Options{MailServer: mailServer(cfg)})
 	op, created, err := svc.EnsureOperator(ctx, service.OperatorSeed{Name: "Operator", Country: "US", Domain: "localhost"})
 	if err != nil {
 		return fmt.Errorf("operator organization: %w", err)
@@ -71,7 +73,9 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 		return nil
 	})
 	g.Go(func() error { return runSequencer(gctx, svc, db, log) })
-	g.Go(func() error { return runPeriodic(gctx, time.Hour, func(ctx context.Context) error { _, err := svc.PurgeIdempotency(ctx); return err }, log, "idempotency purge") })
+	g.Go(func() error {
+		return runPeriodic(gctx, time.Hour, func(ctx context.Context) error { _, err := svc.PurgeIdempotency(ctx); return err }, log, "idempotency purge")
+	})
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
@@ -136,4 +140,11 @@ func runPeriodic(ctx context.Context, every time.Duration, fn func(context.Conte
 			}
 		}
 	}
+}
+
+func mailServer(cfg *config.Config) string {
+	if cfg.SMTP.Host == "" {
+		return "local mailbox"
+	}
+	return net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(cfg.SMTP.Port))
 }

@@ -28,13 +28,13 @@ type Authenticator interface {
 
 // Options configure the API.
 type Options struct {
-	Service        *service.Service
-	Authenticator  Authenticator // nil: every authenticated route answers 401
-	Logger         *slog.Logger
-	Metrics        *Metrics
-	Version        string
-	MaxBodyBytes   int64
-	IdempotencyTTL time.Duration
+	Service         *service.Service
+	Authenticator   Authenticator // nil: every authenticated route answers 401
+	Logger          *slog.Logger
+	Metrics         *Metrics
+	Version         string
+	MaxBodyBytes    int64
+	IdempotencyTTL  time.Duration
 	IdempotencyLock time.Duration
 }
 
@@ -69,7 +69,7 @@ func New(mux *http.ServeMux, o Options) *API {
 
 	cfg := huma.DefaultConfig("csphub API", o.Version)
 	cfg.CreateHooks = nil // no $schema fields or Link headers in responses
-	cfg.OpenAPIPath = "" // served by a documented operation instead (routes.go)
+	cfg.OpenAPIPath = ""  // served by a documented operation instead (routes.go)
 	cfg.DocsPath = ""
 	cfg.SchemasPath = ""
 	cfg.Info.Description = "REST API of csphub, a two-tier Cloud Solution Provider program: " +

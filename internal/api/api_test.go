@@ -41,10 +41,12 @@ type env struct {
 	actors tokenAuth
 }
 
-func newEnv(t *testing.T, engine string) *env {
+func newEnv(t *testing.T, engine string) *env { return newEnvAt(t, engine, nil) }
+
+func newEnvAt(t *testing.T, engine string, clock csphub.Clock) *env {
 	t.Helper()
-	db := testdb.Open(t, engine, nil)
-	svc := service.New(db, nil)
+	db := testdb.Open(t, engine, clock)
+	svc := service.New(db, nil, service.Options{})
 	actors := tokenAuth{}
 	mux := http.NewServeMux()
 	a := api.New(mux, api.Options{Service: svc, Authenticator: actors, Metrics: api.NewMetrics(), Version: "test", MaxBodyBytes: 4096})
@@ -205,3 +207,72 @@ func TestEventsAreScopedToTheCallersOrganization(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		op := e.operator()
+		// Mass assignment: unknown fields are refused, not ignored.
+		p := wantProblem(t, e.do("POST", mailTests, op, `{"to": "ops@example.com", "organization_id": "x", "status": "sent"}`), 422, "invalid_input")
+		if len(p.Errors) == 0 {
+			t.Fatalf("no field errors: %+v", p)
+		}
+		wantProblem(t, e.do("POST", mailTests, op, `{"to": `), 400, "malformed_request")
+		wantProblem(t, e.do("POST", mailTests, op, `{"to": "`+strings.Repeat("a", 5000)+`@example.com"}`), 413, "body_too_large")
+		p = wantProblem(t, e.do("POST", mailTests, op, `{"to": "ops@example.com", "name": "Eve\r\nBcc: victim@example.com"}`), 400, "invalid_input")
+		if p.Errors[0].Field != "name" {
+			t.Fatalf("header injection not reported on name: %+v", p)
+		}
+		wantProblem(t, e.do("POST", mailTests, e.actor(csphub.NewID(), "admin_agent"), `{"to": "ops@example.com"}`), 403, "missing_role")
+		// An operator_admin role claimed in another organization is not the operator's.
+		wantProblem(t, e.do("POST", mailTests, e.actor(csphub.NewID(), service.RoleOperatorAdmin), `{"to": "ops@example.com"}`), 403, "operator_admin_required")
+		if n := e.queued(); n != 0 {
+			t.Fatalf("%d messages queued by refused requests", n)
+		}
+	})
+}
+
+func TestInternalErrorsKeepTheirSecrets(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	tok := e.actor(csphub.NewID())
+	e.db.Close()
+	r := e.do("GET", "/api/v1/events", tok, "")
+	p := wantProblem(t, r, 500, "internal")
+	if p.Detail != "an unexpected error occurred" || p.Instance == "" {
+		t.Fatalf("problem %+v", p)
+	}
+	for _, leak := range []string{"sql", "database", "closed", "goroutine", ".go:"} {
+		if strings.Contains(strings.ToLower(string(r.body)), leak) {
+			t.Fatalf("the body leaks %q: %s", leak, r.body)
+		}
+	}
+}
+
+// Every mutation writes its audit record and its event in its transaction.
+func TestMutationsAreAuditedAndPublished(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		op := e.operator() // one mutation: the operator organization
+		for i := range 3 {
+			r := e.do("POST", mailTests, op, `{"to": "ops@example.com"}`, "Idempotency-Key", "k"+itoa(int64(i)))
+			if r.status != 201 {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+		}
+		e.do("POST", mailTests, op, `{"to": "ops@example.com"}`, "Idempotency-Key", "k0") // a replay changes nothing
+		ctx := context.Background()
+		if err := e.svc.SequenceJournal(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v, err := e.svc.VerifyAudit(ctx)
+		if err != nil || !v.OK || v.Checked != 4 {
+			t.Fatalf("audit: %+v %v, want 4 chained records", v, err)
+		}
+		r := e.do("GET", "/api/v1/events", op, "")
+		var page service.EventPage
+		r.json(t, &page)
+		if len(page.Events) != 4 || page.Events[3].Type != "mail.test_queued" {
+			t.Fatalf("events: %s", r.body)
+		}
+	})
+}

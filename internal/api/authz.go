@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"csphub"
+	"csphub/internal/service"
 )
 
 // Access is what a route demands of its caller.
@@ -23,6 +24,8 @@ var (
 var authorization = map[string]Access{
 	"GET /api/v1/openapi.json": public,
 	"GET /api/v1/events":       authenticated,
+
+	"POST /api/v1/operator/mail-tests": {Roles: []string{service.RoleOperatorAdmin}},
 }
 
 // guard wraps an API handler with the route's access rule: the caller is

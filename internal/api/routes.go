@@ -20,6 +20,14 @@ func (a *API) routes() {
 		Description: "Events your organization may see, in commit order, after the given position. Pass the returned `next` as `after` to resume; an empty page means you are up to date.",
 		Tags:        []string{"events"},
 	}, a.listEvents)
+
+	register(a, huma.Operation{
+		OperationID: "sendTestEmail", Method: http.MethodPost, Path: "/api/v1/operator/mail-tests",
+		Summary:       "Send a test email through the outbox",
+		Description:   "Queues a message that checks the deployment's mail settings. It is delivered after commit, retried while the server is down, and kept in the local mailbox when no SMTP server is configured.",
+		Tags:          []string{"operator"},
+		DefaultStatus: http.StatusCreated,
+	}, a.sendTestEmail)
 }
 
 // registerPlain adds the routes that are not JSON API operations: probes

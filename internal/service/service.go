@@ -19,14 +19,25 @@ type Service struct {
 	db    *store.DB
 	clock csphub.Clock
 	log   *slog.Logger
+	opts  Options
+}
+
+// Options carry the deployment facts use cases mention.
+type Options struct {
+	// MailServer names where email goes ("smtp.example.com:587" or
+	// "local mailbox"), for the operator's test message.
+	MailServer string
 }
 
 // New returns the use cases over db.
-func New(db *store.DB, log *slog.Logger) *Service {
+func New(db *store.DB, log *slog.Logger, o Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, clock: db.Clock(), log: log}
+	if o.MailServer == "" {
+		o.MailServer = "local mailbox"
+	}
+	return &Service{db: db, clock: db.Clock(), log: log, opts: o}
 }
 
 // write runs one use case in one write transaction. If the request carries

@@ -1,0 +1,250 @@
+package main_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"csphub/internal/testdb"
+)
+
+var binary string
+
+// The binary is built once and run as a real process, as an operator would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "csphub-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "csphub")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// csphub runs the binary to completion with a clean CSPHUB_* environment.
+func csphub(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(cleanEnv(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CSPHUB_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+// serve starts `csphub serve` and returns its base URL once it printed it.
+func serve(t *testing.T, env []string, args ...string) (string, time.Duration) {
+	t.Helper()
+	cmd := exec.Command(binary, append(args, "serve")...)
+	cmd.Env = append(cleanEnv(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = &testWriter{t: t}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("csphub did not stop within 10s of SIGINT")
+		}
+	})
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("csphub serve exited before listening")
+			}
+			if m := listening.FindStringSubmatch(line); m != nil {
+				go func() {
+					for range lines {
+					}
+				}()
+				return m[1], time.Since(start)
+			}
+		case <-deadline:
+			t.Fatal("csphub serve printed no address within 30s")
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func get(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+// On an empty directory, `csphub serve` with no configuration creates its
+// SQLite database, migrates it, and answers /healthz within a second.
+func TestServeOnEmptyDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	base, _ := serve(t, []string{"CSPHUB_DATA_DIR=" + dir, "CSPHUB_LISTEN=127.0.0.1:0"})
+	began := time.Now()
+	for {
+		res, err := http.Get(base + "/healthz")
+		if err == nil && res.StatusCode == 200 {
+			res.Body.Close()
+			break
+		}
+		if time.Since(began) > time.Second {
+			t.Fatalf("no healthy answer within a second of printing the address: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "csphub.db")); err != nil {
+		t.Fatalf("no database file: %v", err)
+	}
+	if code, body := get(t, base+"/readyz"); code != 200 {
+		t.Fatalf("readyz %d %s", code, body)
+	}
+	code, body := get(t, base+"/api/v1/openapi.json")
+	var doc struct{ OpenAPI string }
+	if code != 200 || json.Unmarshal(body, &doc) != nil || !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Fatalf("openapi.json: %d %.200s", code, body)
+	}
+	code, body = get(t, base+"/metrics")
+	if code != 200 || !strings.Contains(string(body), "csphub_http_requests_total") || !strings.Contains(string(body), "csphub_outbox_depth") {
+		t.Fatalf("metrics: %d, missing csphub series:\n%.2000s", code, body)
+	}
+}
+
+func TestServeRefusesOutdatedPostgresSchema(t *testing.T) {
+	url := testdb.FreshSchema(t)
+	env := []string{"CSPHUB_DATABASE_URL=" + url, "CSPHUB_LISTEN=127.0.0.1:0"}
+	out, err := csphub(t, env, "serve")
+	if err == nil || !strings.Contains(out, "schema is outdated") {
+		t.Fatalf("serve on an empty PostgreSQL schema: err %v, output:\n%s", err, out)
+	}
+	out, err = csphub(t, env, "migrate", "status")
+	if err != nil || !strings.Contains(out, "pending") {
+		t.Fatalf("migrate status: %v\n%s", err, out)
+	}
+	out, err = csphub(t, env, "migrate", "up")
+	if err != nil || !strings.Contains(out, "applied migration 1") {
+		t.Fatalf("migrate up: %v\n%s", err, out)
+	}
+	base, _ := serve(t, env)
+	if code, body := get(t, base+"/readyz"); code != 200 {
+		t.Fatalf("readyz on PostgreSQL: %d %s", code, body)
+	}
+}
+
+func TestConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "csphub.yaml")
+	os.WriteFile(file, []byte("listen: 127.0.0.1:9001\nsmtp:\n  host: mail.example.com\n  username: mailer\n  password: file-secret\nlog-level: debug\n"), 0o600)
+
+	// Flags over environment over file over defaults.
+	out, err := csphub(t, []string{"CSPHUB_LOG_LEVEL=warn", "CSPHUB_DATABASE_URL=postgres://app:db-secret@db.example.com/csphub"},
+		"--config", file, "--log-level", "error", "config", "--json")
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, out)
+	}
+	var settings []struct{ Name, Value string }
+	if err := json.Unmarshal([]byte(out), &settings); err != nil {
+		t.Fatalf("config --json: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, s := range settings {
+		got[s.Name] = s.Value
+	}
+	want := map[string]string{
+		"listen": "127.0.0.1:9001", "smtp-host": "mail.example.com", "log-level": "error",
+		"smtp-password": "[redacted]", "smtp-port": "587", "data-dir": "./csphub-data",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if strings.Contains(out, "file-secret") || strings.Contains(out, "db-secret") {
+		t.Fatalf("a secret is printed:\n%s", out)
+	}
+
+	// Bad values are refused with a clear error, all at once.
+	out, err = csphub(t, nil, "--listen", "nonsense", "--idempotency-ttl", "1h", "config")
+	if err == nil || !strings.Contains(out, "--listen") || !strings.Contains(out, "--idempotency-ttl") {
+		t.Fatalf("invalid configuration accepted: %v\n%s", err, out)
+	}
+	os.WriteFile(file, []byte("lisen: 127.0.0.1:9001\n"), 0o600)
+	out, err = csphub(t, nil, "--config", file, "config")
+	if err == nil || !strings.Contains(out, "unknown setting(s) lisen") {
+		t.Fatalf("a typo in the file is not reported: %v\n%s", err, out)
+	}
+}
+
+func TestAuditVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"CSPHUB_DATA_DIR=" + dir, "CSPHUB_LISTEN=127.0.0.1:0"}
+	serve(t, env) // the first start records the operator organization's creation
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := csphub(t, env, "audit", "verify")
+		if err != nil {
+			t.Fatalf("audit verify: %v\n%s", err, out)
+		}
+		if strings.HasPrefix(out, "OK: 1 records verified") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the running server did not chain the audit record: %s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+}
