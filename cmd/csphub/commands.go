@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"text/tabwriter"
 
+	"csphub"
 	"csphub/internal/config"
 	"csphub/internal/service"
 	"csphub/internal/store"
@@ -141,6 +142,37 @@ func newLogger(cfg *config.Config) *slog.Logger {
 func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.DB, error) {
 	return store.Open(ctx, store.Options{
 		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, SQLiteSynchronous: cfg.SQLiteSync,
-		MaxReaders: cfg.MaxDBConns, Logger: log,
+		MaxReaders: cfg.MaxDBConns, Logger: log, MessageIDHost: messageIDHost(cfg),
 	})
+}
+
+// MailCmd groups the mail tasks.
+type MailCmd struct {
+	Test MailTestCmd `cmd:"" help:"Queue a test email to check the mail settings; a running server delivers it."`
+}
+
+type MailTestCmd struct {
+	To   string `arg:"" help:"Recipient address."`
+	Lang string `name:"lang" default:"en" enum:"en,fr" help:"Language of the message."`
+}
+
+func (c MailTestCmd) Run(ctx context.Context, env *Env) error {
+	db, err := openDB(ctx, env.Cfg, newLogger(env.Cfg))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := service.New(db, newLogger(env.Cfg), service.Options{MailServer: mailServer(env.Cfg)})
+	op, _, err := svc.OperatorOrganization(ctx)
+	if err != nil {
+		return err
+	}
+	actor := csphub.System("cli")
+	actor.OrgID, actor.Roles = op.ID, []string{service.RoleOperatorAdmin}
+	out, err := svc.SendTestEmail(ctx, actor, service.TestEmailRequest{To: c.To, Lang: c.Lang})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "queued test message %s to %s via %s; a running `csphub serve` delivers it\n", out.MessageID, out.To, out.Server)
+	return nil
 }

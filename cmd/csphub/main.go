@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
 
+	"csphub"
 	"csphub/internal/config"
 )
 
@@ -28,6 +30,7 @@ type CLI struct {
 	Migrate    MigrateCmd `cmd:"" help:"Apply or inspect database migrations."`
 	ShowConfig ConfigCmd  `cmd:"" name:"config" help:"Print the effective configuration, secrets redacted."`
 	Audit      AuditCmd   `cmd:"" help:"Inspect the audit log."`
+	Mail       MailCmd    `cmd:"" help:"Mail tasks: send a test message."`
 	Version    VersionCmd `cmd:"" help:"Print the version."`
 }
 
@@ -56,7 +59,22 @@ func main() {
 	}
 	env := &Env{Cfg: &cli.Config, Stdout: os.Stdout, Stderr: os.Stderr}
 	if err := kctx.Run(env); err != nil {
-		fmt.Fprintln(os.Stderr, "csphub:", err)
+		fmt.Fprintln(os.Stderr, "csphub:", describe(err))
 		os.Exit(1)
 	}
+}
+
+// describe words an error for the terminal: a domain error by its message
+// and field errors, anything else as it is.
+func describe(err error) string {
+	e := csphub.AsError(err)
+	if e == nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	b.WriteString(e.Message)
+	for _, f := range e.Fields {
+		fmt.Fprintf(&b, "\n  %s: %s", f.Field, f.Message)
+	}
+	return b.String()
 }

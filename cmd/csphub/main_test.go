@@ -248,3 +248,31 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 
 }
+
+// With no SMTP server, `csphub mail test` queues a message through the
+// outbox and the running server delivers it to the local mailbox, where the
+// web UI shows it.
+func TestTestEmailReachesTheLocalMailbox(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"CSPHUB_DATA_DIR=" + dir, "CSPHUB_LISTEN=127.0.0.1:0"}
+	base, _ := serve(t, env)
+	out, err := csphub(t, env, "mail", "test", "newcomer@example.com", "--lang", "fr")
+	if err != nil || !strings.Contains(out, "queued test message") {
+		t.Fatalf("mail test: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, body := get(t, base+"/mailbox")
+		if code == 200 && strings.Contains(string(body), "newcomer@example.com") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the message never reached the mailbox page: %d\n%.3000s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, err = csphub(t, env, "mail", "test", "not-an-address")
+	if err == nil || !strings.Contains(out, "must be a plain email address") {
+		t.Fatalf("a bad address is accepted: %v\n%s", err, out)
+	}
+}

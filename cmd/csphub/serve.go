@@ -16,6 +16,7 @@ import (
 	"csphub/internal/config"
 	"csphub/internal/service"
 	"csphub/internal/store"
+	"csphub/internal/web"
 )
 
 // ServeCmd runs the HTTP server and the workers.
@@ -42,12 +43,31 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 		log.Info("created the operator organization", "id", op.ID)
 	}
 
+	sender, err := newSender(cfg, db, log)
+	if err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	worker, err := newOutboxWorker(cfg, db, sender, log)
+	if err != nil {
+		return err
+	}
+
 	metrics := api.NewMetrics()
+	metrics.Registry.MustRegister(outboxDepthGauge(svc, log))
 	mux := http.NewServeMux()
 	api.New(mux, api.Options{
 		Service: svc, Logger: log, Metrics: metrics, Version: version,
 		MaxBodyBytes: cfg.MaxBodyBytes, IdempotencyTTL: cfg.IdempotencyTTL,
 	})
+	webOpts := web.Options{Logger: log}
+	if cfg.SMTP.Host == "" {
+		webOpts.Mailbox, webOpts.MailboxAllowed = mailboxAdapter{svc}, loopbackOnly
+	}
+	pages, err := web.New(webOpts)
+	if err != nil {
+		return err
+	}
+	pages.Register(mux)
 	handler := api.Middleware(mux, log, metrics, cfg.MaxBodyBytes)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -64,6 +84,9 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "csphub %s listening on http://%s (%s database: %s), ready in %s\n",
 		version, ln.Addr(), db.Dialect(), db.Where(), time.Since(start).Round(time.Millisecond))
+	if cfg.SMTP.Host == "" {
+		fmt.Fprintf(env.Stdout, "no SMTP server configured: emails are kept in the local mailbox at http://%s/mailbox\n", ln.Addr())
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -73,6 +96,7 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 		return nil
 	})
 	g.Go(func() error { return runSequencer(gctx, svc, db, log) })
+	g.Go(func() error { return worker.Run(gctx) })
 	g.Go(func() error {
 		return runPeriodic(gctx, time.Hour, func(ctx context.Context) error { _, err := svc.PurgeIdempotency(ctx); return err }, log, "idempotency purge")
 	})

@@ -276,3 +276,17 @@ func TestMutationsAreAuditedAndPublished(t *testing.T) {
 		}
 	})
 }
+
+func TestPanicsBecomeProblemsWithoutStacks(t *testing.T) {
+	h := api.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("secret internal detail")
+	}), nil, api.NewMetrics(), 1024)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/anything", nil))
+	if rec.Code != 500 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/problem+json") {
+		t.Fatalf("%d %s", rec.Code, rec.Header())
+	}
+	if b := rec.Body.String(); strings.Contains(b, "secret") || strings.Contains(b, "goroutine") || !strings.Contains(b, `"code":"internal"`) {
+		t.Fatalf("body %s", b)
+	}
+}

@@ -17,11 +17,13 @@ import (
 const mailTests = "/api/v1/operator/mail-tests"
 
 // operator returns a token of an operator admin of a fresh deployment.
-func (e *env) operator() string {
-	e.t.Helper()
+func (e *env) operator() string { return e.operatorFor(e.t) }
+
+func (e *env) operatorFor(t testing.TB) string {
+	t.Helper()
 	op, _, err := e.svc.EnsureOperator(context.Background(), service.OperatorSeed{Name: "Operator", Country: "US", Domain: "operator.example"})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return e.actor(op.ID, service.RoleOperatorAdmin)
 }

@@ -65,6 +65,15 @@ func (s *Service) EnsureOperator(ctx context.Context, seed OperatorSeed) (csphub
 	return r.org, r.created, err
 }
 
+// OperatorOrganization returns the deployment's operator organization.
+func (s *Service) OperatorOrganization(ctx context.Context) (csphub.Organization, bool, error) {
+	org, err := read(ctx, s, func(tx *store.Tx) (csphub.Organization, error) { return tx.OperatorOrganization() })
+	if csphub.ErrorKind(err) == csphub.KindNotFound {
+		return org, false, csphub.Errorf(csphub.KindNotFound, "operator_not_set_up", "no operator organization yet: start `csphub serve` once")
+	}
+	return org, err == nil, err
+}
+
 // EventPage is one page of an organization's event feed.
 type EventPage struct {
 	Events []csphub.Event `json:"events"`

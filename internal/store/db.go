@@ -33,8 +33,11 @@ type Options struct {
 	SQLiteSynchronous string
 	// MaxReaders caps the reader pool (SQLite) or the whole pool (PostgreSQL).
 	MaxReaders int
-	Clock      csphub.Clock
-	Logger     *slog.Logger
+	// MessageIDHost is the right-hand side of the Message-ID of every email
+	// the outbox sends ("<outbox-id@host>"); "csphub" when empty.
+	MessageIDHost string
+	Clock         csphub.Clock
+	Logger        *slog.Logger
 }
 
 // DB is the database: a writer and a reader pool (the same pool on
@@ -48,6 +51,8 @@ type DB struct {
 	where   string // what was opened, without credentials
 
 	sequencerWake chan struct{}
+	outboxWake    wakeups
+	messageIDHost string
 }
 
 // Open opens (and for SQLite creates) the database. It does not migrate.
@@ -61,8 +66,11 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if o.MaxReaders <= 0 {
 		o.MaxReaders = max(4, runtime.NumCPU()*2)
 	}
+	host, err := messageIDHost(o.MessageIDHost)
+	if err != nil {
+		return nil, err
+	}
 	var db *DB
-	var err error
 	switch {
 	case o.URL == "":
 		db, err = openSQLite(o)
@@ -74,6 +82,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.messageIDHost = host
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", db.where, err)

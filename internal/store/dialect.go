@@ -32,12 +32,12 @@ type dialect interface {
 
 type sqliteDialect struct{}
 
-func (sqliteDialect) Name() string              { return "sqlite" }
-func (sqliteDialect) rebind(q string) string    { return q }
-func (sqliteDialect) lockClause() string        { return "" }
-func (sqliteDialect) shareClause() string       { return "" }
-func (sqliteDialect) skipLockedClause() string  { return "" }
-func (sqliteDialect) retryable(err error) bool  { return sqliteCode(err) == sqlite3.SQLITE_BUSY }
+func (sqliteDialect) Name() string             { return "sqlite" }
+func (sqliteDialect) rebind(q string) string   { return q }
+func (sqliteDialect) lockClause() string       { return "" }
+func (sqliteDialect) shareClause() string      { return "" }
+func (sqliteDialect) skipLockedClause() string { return "" }
+func (sqliteDialect) retryable(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_BUSY }
 func (sqliteDialect) uniqueViolation(err error) bool {
 	c := sqliteCode(err)
 	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY

@@ -60,3 +60,16 @@ func (db *DB) BeginForTest(ctx context.Context) (*Tx, error) {
 }
 
 func (tx *Tx) CommitForTest() error { return tx.tx.Commit() }
+
+// BumpForTest increments the named sequences row, locking it.
+func (tx *Tx) BumpForTest(name string) error {
+	_, err := tx.exec(`UPDATE sequences SET value = value + 1 WHERE name = ?`, name)
+	return err
+}
+
+// ValueForTest reads the named sequences row.
+func (tx *Tx) ValueForTest(name string) (int64, error) {
+	var v int64
+	err := tx.queryRow(`SELECT value FROM sequences WHERE name = ?`, name).Scan(&v)
+	return v, err
+}

@@ -147,3 +147,53 @@ func TestConcurrentWritersSerialize(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL, a transaction chosen as a deadlock victim is run again
+// from the start, so both racers commit.
+// (SQLite has one writer: its transactions cannot deadlock.)
+func TestWriteRetriesDeadlockVictims(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.Open(t, "postgres", nil)
+	for _, name := range []string{"a", "b"} {
+		if err := db.Exec(`INSERT INTO sequences (name, value) VALUES (?, 0)`, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each transaction locks one row, waits until the other holds its
+	// first row too (on its first attempt only), then locks the other.
+	var ready sync.WaitGroup
+	ready.Add(2)
+	var attempts atomic.Int32
+	lockBoth := func(first, second string) error {
+		tries := 0
+		return db.Write(ctx, func(tx *store.Tx) error {
+			tries++
+			attempts.Add(1)
+			if err := tx.BumpForTest(first); err != nil {
+				return err
+			}
+			if tries == 1 {
+				ready.Done()
+				ready.Wait()
+			}
+			return tx.BumpForTest(second)
+		})
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Go(func() { errs[0] = lockBoth("a", "b") })
+	wg.Go(func() { errs[1] = lockBoth("b", "a") })
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("errors: %v", errs)
+	}
+	if attempts.Load() < 3 {
+		t.Fatalf("%d attempts: the deadlock should have forced a retry", attempts.Load())
+	}
+	for _, name := range []string{"a", "b"} {
+		var v int64
+		if err := db.Read(ctx, func(tx *store.Tx) (err error) { v, err = tx.ValueForTest(name); return }); err != nil || v != 2 {
+			t.Fatalf("%s = %d (%v), want 2: each transaction committed once", name, v, err)
+		}
+	}
+}

@@ -80,8 +80,12 @@ CREATE TABLE outbox (
     created_at      TIMESTAMP NOT NULL,
     sent_at         TIMESTAMP
 );
-CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
+-- A claimed row's next_attempt_at is its lease end, so that one range scan
+-- finds both due rows and rows whose worker died; the count of this index is
+-- the outbox depth.
+CREATE INDEX outbox_due ON outbox (kind, next_attempt_at, id) WHERE state = 'pending';
 CREATE INDEX outbox_dead ON outbox (created_at, id) WHERE state = 'dead';
+CREATE INDEX outbox_sent ON outbox (sent_at) WHERE state = 'sent';
 
 -- Messages kept locally when no SMTP server is configured.
 CREATE TABLE mailbox (
@@ -96,7 +100,7 @@ CREATE TABLE mailbox (
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX mailbox_recent ON mailbox (created_at DESC, id DESC);
-CREATE INDEX mailbox_to ON mailbox (to_addr, created_at DESC);
+CREATE INDEX mailbox_to ON mailbox (to_addr, created_at DESC, id DESC);
 
 CREATE TABLE idempotency_keys (
     org_id       TEXT NOT NULL,

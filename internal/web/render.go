@@ -1,0 +1,185 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"csphub"
+	"csphub/internal/i18n"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// Page templates: each is parsed together with the layout and defines the
+// "title" and "content" blocks the layout executes.
+const (
+	pageHome           = "home"
+	pageError          = "error"
+	pageMailboxList    = "mailbox_list"
+	pageMailboxMessage = "mailbox_message"
+)
+
+var pageNames = []string{pageHome, pageError, pageMailboxList, pageMailboxMessage}
+
+// pageSet holds every page parsed once per language, with T and the
+// formatting functions bound to that language, so that a request picks a
+// ready template instead of cloning one.
+type pageSet map[string]map[string]*template.Template // page → lang → template
+
+// funcs returns the template functions for one language. Parsing needs the
+// same names, so tests call it with any Localizer.
+func (h *Handler) funcs(l *i18n.Localizer) template.FuncMap {
+	return template.FuncMap{
+		"T":        l.T,
+		"langName": func(tag string) string { return l.T("lang.name." + tag) },
+		"date":     l.FormatDate,
+		"dateTime": l.FormatDateTime,
+		"number":   l.FormatNumber,
+		"isoTime":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"join":     strings.Join,
+		"asset":    h.assets.url,
+		"mailURL":  mailURL,
+		"mailHTMLURL": func(id string) string {
+			return mailURL(id) + "/html"
+		},
+	}
+}
+
+func parsePage(funcs template.FuncMap, name string) (*template.Template, error) {
+	return template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+}
+
+func (h *Handler) parsePages() (pageSet, error) {
+	set := make(pageSet, len(pageNames))
+	for _, name := range pageNames {
+		set[name] = make(map[string]*template.Template)
+		for _, tag := range h.i18n.Languages() {
+			l := h.i18n.For(tag.String())
+			t, err := parsePage(h.funcs(l), name)
+			if err != nil {
+				return nil, fmt.Errorf("web: template %s: %w", name, err)
+			}
+			set[name][l.Lang()] = t
+		}
+	}
+	return set, nil
+}
+
+// layoutData is what the layout needs on every page; Page is the page's own
+// data.
+type layoutData struct {
+	Lang           string
+	Languages      []languageChoice
+	ReturnPath     string // where the language switcher sends the reader back
+	Nav            string // the nav item to mark as current
+	MailboxEnabled bool
+	Page           any
+}
+
+type languageChoice struct {
+	Tag     string
+	Current bool
+}
+
+// render executes a page into a buffer first, so that a template failure
+// becomes a clean error page rather than half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page, nav string, data any) {
+	l := h.localizer(r)
+	var buf bytes.Buffer
+	if err := h.execute(&buf, r, l, page, nav, data); err != nil {
+		h.log.ErrorContext(r.Context(), "web: render failed", "page", page, "lang", l.Lang(),
+			"request_id", csphub.RequestID(r.Context()), "err", err)
+		if page == pageError {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		h.renderError(w, r, http.StatusInternalServerError)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Content-Language", l.Lang())
+	hdr.Add("Vary", "Accept-Language, Cookie")
+	if hdr.Get("Cache-Control") == "" {
+		hdr.Set("Cache-Control", "private, no-cache")
+	}
+	hdr.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (h *Handler) execute(buf *bytes.Buffer, r *http.Request, l *i18n.Localizer, page, nav string, data any) error {
+	tmpl := h.pages[page][l.Lang()]
+	if tmpl == nil {
+		return fmt.Errorf("no template %s for %s", page, l.Lang())
+	}
+	langs := h.i18n.Languages()
+	choices := make([]languageChoice, len(langs))
+	for i, tag := range langs {
+		choices[i] = languageChoice{Tag: tag.String(), Current: tag == l.Tag()}
+	}
+	return tmpl.ExecuteTemplate(buf, "layout", layoutData{
+		Lang:           l.Lang(),
+		Languages:      choices,
+		ReturnPath:     returnPathOf(r),
+		Nav:            nav,
+		MailboxEnabled: h.mailboxEnabled(r),
+		Page:           data,
+	})
+}
+
+// returnPathOf is the page to come back to after switching language: the
+// current one, unless it cannot be fetched again with GET.
+func returnPathOf(r *http.Request) string {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return "/"
+	}
+	return safeReturnPath(r.URL.RequestURI())
+}
+
+type errorPage struct {
+	Kind string // selects the message in error.html
+	Code string
+}
+
+// renderError shows the localized page for status; it never includes the
+// cause, which callers log.
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int) {
+	kind := "internal"
+	switch status {
+	case http.StatusNotFound:
+		kind = "not_found"
+	case http.StatusBadRequest:
+		kind = "bad_request"
+	case http.StatusForbidden:
+		kind = "forbidden"
+	}
+	setPageHeaders(w.Header())
+	w.Header().Set("Cache-Control", "no-store")
+	h.render(w, r, status, pageError, "", errorPage{Kind: kind, Code: strconv.Itoa(status)})
+}
+
+// fail answers a backend error by its domain kind: absent things are 404,
+// bad input 400, anything else is logged and shown as a generic 500.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch csphub.ErrorKind(err) {
+	case csphub.KindNotFound:
+		h.renderError(w, r, http.StatusNotFound)
+	case csphub.KindInvalid:
+		h.renderError(w, r, http.StatusBadRequest)
+	default:
+		h.log.ErrorContext(r.Context(), "web: backend error", "path", r.URL.Path,
+			"request_id", csphub.RequestID(r.Context()), "err", err)
+		h.renderError(w, r, http.StatusInternalServerError)
+	}
+}
+
+func mailURL(id string) string { return "/mailbox/" + url.PathEscape(id) }
