@@ -10,8 +10,12 @@ type Actor struct {
 	ID         string // user, token id; empty for the system
 	OrgID      string // the organization the actor belongs to
 	OnBehalfOf string // the organization acted in, when different from OrgID
+	OrgKind    OrgKind
 	Roles      []string
-	RequestID  string
+	// MFAPassed: the session passed multi-factor authentication (API tokens
+	// count as passed: they are created by users who did).
+	MFAPassed bool
+	RequestID string
 }
 
 // ActorKind tells users, API tokens and the system apart in audit records.

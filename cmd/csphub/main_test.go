@@ -213,7 +213,7 @@ func TestConfiguration(t *testing.T) {
 	os.WriteFile(file, []byte("listen: 127.0.0.1:9001\nsmtp:\n  host: mail.example.com\n  username: mailer\n  password: file-secret\nlog-level: debug\n"), 0o600)
 
 	// Flags over environment over file over defaults.
-	out, err := csphub(t, []string{"CSPHUB_LOG_LEVEL=warn", "CSPHUB_DATABASE_URL=postgres://app:db-secret@db.example.com/csphub"},
+	out, err := csphub(t, []string{"CSPHUB_LOG_LEVEL=warn", "CSPHUB_DATABASE_URL=postgres://app:db-secret@db.example.com/csphub?sslmode=require&password=query-secret"},
 		"--config", file, "--log-level", "error", "config", "--json")
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, out)
@@ -235,7 +235,10 @@ func TestConfiguration(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	if strings.Contains(out, "file-secret") || strings.Contains(out, "db-secret") {
+	if got["database-url"] != "postgres://app:xxxxx@db.example.com/csphub?password=xxxxx&sslmode=xxxxx" {
+		t.Errorf("database-url shown as %q", got["database-url"])
+	}
+	if strings.Contains(out, "file-secret") || strings.Contains(out, "db-secret") || strings.Contains(out, "query-secret") {
 		t.Fatalf("a secret is printed:\n%s", out)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -34,7 +35,8 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	if err := prepareSchema(ctx, db, cfg.ShouldMigrate(), log); err != nil {
 		return err
 	}
-	svc := service.New(db, log, service.Options{MailServer: mailServer(cfg)})
+	svc := service.New(db, log, service.Options{MailServer: mailServer(cfg),
+		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute, RelaxMFA: cfg.RelaxMFA})
 	op, created, err := svc.EnsureOperator(ctx, service.OperatorSeed{Name: "Operator", Country: "US", Domain: "localhost"})
 	if err != nil {
 		return fmt.Errorf("operator organization: %w", err)
@@ -55,9 +57,11 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	metrics := api.NewMetrics()
 	metrics.Registry.MustRegister(outboxDepthGauge(svc, log))
 	mux := http.NewServeMux()
+	secure := strings.HasPrefix(cfg.BaseURL(), "https://")
 	api.New(mux, api.Options{
 		Service: svc, Logger: log, Metrics: metrics, Version: version,
 		MaxBodyBytes: cfg.MaxBodyBytes, IdempotencyTTL: cfg.IdempotencyTTL,
+		Authenticator: api.Credentials{Service: svc, Secure: secure}, SecureCookies: secure,
 	})
 	webOpts := web.Options{Logger: log}
 	if cfg.SMTP.Host == "" {
@@ -68,7 +72,7 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	pages.Register(mux)
-	handler := api.Middleware(mux, log, metrics, cfg.MaxBodyBytes)
+	handler := api.Middleware(api.CrossOriginProtection(mux), log, metrics, cfg.MaxBodyBytes)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -79,12 +79,30 @@ func summary(it service.MailboxMessage) web.MailSummary {
 // loopbackOnly admits requests from this machine only: the local mailbox
 // holds sign-up and invitation links, and is meant for a newcomer running
 // csphub on their own computer.
+//
+// The peer must be loopback, the request must not have come through a proxy
+// (which would make every client look local), and the Host must name this
+// machine (a hostile page could otherwise reach it by DNS rebinding).
 func loopbackOnly(r *http.Request) bool {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return false
 	}
-	ip := net.ParseIP(host)
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	if r.Header.Get("Forwarded") != "" || r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Real-Ip") != "" {
+		return false
+	}
+	name := r.Host
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		name = h
+	}
+	name = strings.Trim(name, "[]")
+	if name == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(name)
 	return ip != nil && ip.IsLoopback()
 }
 

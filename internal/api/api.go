@@ -6,6 +6,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -36,6 +37,9 @@ type Options struct {
 	MaxBodyBytes    int64
 	IdempotencyTTL  time.Duration
 	IdempotencyLock time.Duration
+	// SecureCookies: csphub is served over HTTPS (cookies get Secure and
+	// the __Host- prefix).
+	SecureCookies bool
 }
 
 // API is the REST API.
@@ -48,6 +52,7 @@ type API struct {
 	humaAPI huma.API
 	mux     *recordingMux
 	access  map[string]Access // by route pattern, for registered routes
+	status  map[string]int    // success status by route pattern, for idempotent replays
 }
 
 // New builds the API and registers its routes on mux.
@@ -64,7 +69,7 @@ func New(mux *http.ServeMux, o Options) *API {
 	if o.IdempotencyLock <= 0 {
 		o.IdempotencyLock = time.Minute
 	}
-	a := &API{svc: o.Service, authn: o.Authenticator, log: o.Logger, metrics: o.Metrics, opts: o, access: map[string]Access{}}
+	a := &API{svc: o.Service, authn: o.Authenticator, log: o.Logger, metrics: o.Metrics, opts: o, access: map[string]Access{}, status: map[string]int{}}
 	a.mux = &recordingMux{mux: mux, wrap: a.guard}
 
 	cfg := huma.DefaultConfig("csphub API", o.Version)
@@ -103,6 +108,7 @@ func register[I, O any](a *API, op huma.Operation, h func(context.Context, *I) (
 		op.Security = []map[string][]string{{"bearer": {}}, {"session": {}}}
 	}
 	op.Responses = withProblemResponses(op.Responses)
+	a.status[op.Method+" "+op.Path] = cmp.Or(op.DefaultStatus, http.StatusOK)
 	huma.Register(a.humaAPI, op, h)
 }
 

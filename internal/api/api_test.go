@@ -219,7 +219,7 @@ func TestBadInputIsRefusedClearlyAndChangesNothing(t *testing.T) {
 		}
 		wantProblem(t, e.do("POST", mailTests, op, `{"to": `), 400, "malformed_request")
 		wantProblem(t, e.do("POST", mailTests, op, `{"to": "`+strings.Repeat("a", 5000)+`@example.com"}`), 413, "body_too_large")
-		p = wantProblem(t, e.do("POST", mailTests, op, `{"to": "ops@example.com", "name": "Eve\r\nBcc: victim@example.com"}`), 400, "invalid_input")
+		p = wantProblem(t, e.do("POST", mailTests, op, `{"to": "ops@example.com", "name": "Eve\r\nBcc: victim@example.com"}`), 422, "invalid_input")
 		if p.Errors[0].Field != "name" {
 			t.Fatalf("header injection not reported on name: %+v", p)
 		}

@@ -5,18 +5,23 @@ import (
 	"slices"
 
 	"csphub"
-	"csphub/internal/service"
 )
 
 // Access is what a route demands of its caller.
 type Access struct {
 	Public bool     // anyone, signed in or not
 	Roles  []string // signed in with one of these roles; empty: any role
+	// BeforeMFA admits sessions that have not passed multi-factor
+	// authentication yet (MFA setup, sign-out, who am I); every other route
+	// refuses them where MFA is required.
+	BeforeMFA bool
 }
 
 var (
-	public        = Access{Public: true}
-	authenticated = Access{}
+	public           = Access{Public: true}
+	authenticated    = Access{}
+	beforeMFA        = Access{BeforeMFA: true}
+	credentialAdmins = Access{Roles: []string{csphub.RoleGlobalAdmin, csphub.RoleAccountAdmin, csphub.RoleOperatorAdmin}}
 )
 
 // authorization is the one table of who may call each API route. A route
@@ -25,7 +30,18 @@ var authorization = map[string]Access{
 	"GET /api/v1/openapi.json": public,
 	"GET /api/v1/events":       authenticated,
 
-	"POST /api/v1/operator/mail-tests": {Roles: []string{service.RoleOperatorAdmin}},
+	"POST /api/v1/signup":             public,
+	"POST /api/v1/sessions":           public,
+	"DELETE /api/v1/sessions/current": beforeMFA,
+	"GET /api/v1/me":                  beforeMFA,
+	"POST /api/v1/me/mfa/totp":        beforeMFA,
+	"POST /api/v1/me/mfa/totp/verify": beforeMFA,
+	"POST /api/v1/me/mfa/recovery":    beforeMFA,
+	"POST /api/v1/api-tokens":         credentialAdmins,
+	"GET /api/v1/api-tokens":          credentialAdmins,
+	"DELETE /api/v1/api-tokens/{id}":  credentialAdmins,
+
+	"POST /api/v1/operator/mail-tests": {Roles: []string{csphub.RoleOperatorAdmin}},
 }
 
 // guard wraps an API handler with the route's access rule: the caller is
@@ -54,6 +70,10 @@ func (a *API) guard(pattern string, h http.Handler) http.Handler {
 				a.writeProblem(w, r, newProblem(http.StatusUnauthorized, "unauthenticated", "sign in or send an API token"))
 				return
 			}
+			if !acc.BeforeMFA && !actor.MFAPassed && csphub.MFARequired(actor.OrgKind) {
+				a.writeProblem(w, r, newProblem(http.StatusForbidden, "mfa_required", "set up and pass multi-factor authentication first"))
+				return
+			}
 			if len(acc.Roles) > 0 && !slices.ContainsFunc(acc.Roles, actor.HasRole) {
 				a.writeProblem(w, r, newProblem(http.StatusForbidden, "missing_role", "your roles do not allow this"))
 				return
@@ -61,9 +81,9 @@ func (a *API) guard(pattern string, h http.Handler) http.Handler {
 			if actor.RequestID == "" {
 				actor.RequestID = csphub.RequestID(ctx)
 			}
-			r = r.WithContext(withActor(ctx, actor))
+			r = r.WithContext(withToken(withActor(ctx, actor), sessionToken(r, a.opts.SecureCookies)))
 		}
-		if r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
+		if r.Method == http.MethodPost && !acc.Public && r.Header.Get("Idempotency-Key") != "" {
 			a.idempotent(pattern, w, r, h)
 			return
 		}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,13 +16,11 @@ import (
 	"csphub/internal/service"
 )
 
-// anonymousOrg namespaces the keys of callers that are not signed in.
-const anonymousOrg = "00000000-0000-0000-0000-000000000000"
-
 // idempotent runs a POST that carries an Idempotency-Key: the same key and
 // body replay the stored response, the same key with another body is
 // refused (422), and a request that arrives while the first one runs is
-// refused (409). Keys are namespaced by the caller's organization.
+// refused (409). Keys are namespaced by the caller's organization, so they
+// apply to signed-in callers only: public routes ignore them.
 func (a *API) idempotent(pattern string, w http.ResponseWriter, r *http.Request, h http.Handler) {
 	ctx := r.Context()
 	key := r.Header.Get("Idempotency-Key")
@@ -42,11 +41,8 @@ func (a *API) idempotent(pattern string, w http.ResponseWriter, r *http.Request,
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
 	org := actorFrom(ctx).TenantID()
-	if org == "" {
-		org = anonymousOrg
-	}
 	res, err := a.svc.BeginIdempotent(ctx, service.IdempotencyRequest{
-		OrgID: org, Key: key, Operation: pattern, RequestHash: requestHash(body),
+		OrgID: org, Key: key, Operation: pattern, RequestHash: requestHash(r.Method+" "+r.URL.RequestURI(), body),
 		Lock: a.opts.IdempotencyLock, TTL: a.opts.IdempotencyTTL,
 	})
 	if err != nil {
@@ -74,7 +70,7 @@ func (a *API) idempotent(pattern string, w http.ResponseWriter, r *http.Request,
 		return
 	}
 
-	claim := &csphub.IdempotencyClaim{OrgID: org, Key: key, Status: http.StatusCreated, Render: renderJSON}
+	claim := &csphub.IdempotencyClaim{OrgID: org, Key: key, Status: a.status[pattern], Render: renderJSON}
 	rec := &statusRecorder{ResponseWriter: w, keep: true}
 	defer func() {
 		// Settle the key even if the handler panicked (the recovery
@@ -84,24 +80,31 @@ func (a *API) idempotent(pattern string, w http.ResponseWriter, r *http.Request,
 			status = http.StatusInternalServerError
 			defer panic(p)
 		}
-		if err := a.svc.FinishIdempotent(ctx, claim, status, rec.capture); err != nil {
+		// Settle even if the client went away, or the key would stay
+		// running until its lock expires.
+		if err := a.svc.FinishIdempotent(context.WithoutCancel(ctx), claim, status, rec.capture); err != nil {
 			a.log.ErrorContext(ctx, "settle idempotency key", slog.String("request_id", csphub.RequestID(ctx)), slog.Any("error", err))
 		}
 	}()
 	h.ServeHTTP(rec, r.WithContext(csphub.WithIdempotency(ctx, claim)))
 }
 
-// requestHash fingerprints a body; JSON bodies are canonicalized first, so
-// that whitespace and key order do not make a retry look different.
-func requestHash(body []byte) string {
+// requestHash fingerprints a request: its method and target (the same body
+// sent to another resource is another request) and its body, canonicalized
+// when it is JSON so that whitespace and key order do not make a retry look
+// different.
+func requestHash(target string, body []byte) string {
 	var v any
 	if json.Unmarshal(body, &v) == nil {
 		if canon, err := json.Marshal(v); err == nil {
 			body = canon
 		}
 	}
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
+	h := sha256.New()
+	h.Write([]byte(target))
+	h.Write([]byte{0})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func renderJSON(v any) ([]byte, error) { return json.Marshal(v) }

@@ -74,12 +74,12 @@ func TestIdempotencyKeys(t *testing.T) {
 		// A refusal is stored too: the same bad request gets the same answer,
 		// and a corrected request needs a new key.
 		bad := `{"to": "not an address"}`
-		wantProblem(t, e.do("POST", mailTests, op, bad, "Idempotency-Key", "key-bad"), 400, "invalid_input")
+		wantProblem(t, e.do("POST", mailTests, op, bad, "Idempotency-Key", "key-bad"), 422, "invalid_input")
 		r := e.do("POST", mailTests, op, bad, "Idempotency-Key", "key-bad")
 		if r.header.Get("Idempotent-Replayed") != "true" {
 			t.Fatal("a refused request is not replayed")
 		}
-		wantProblem(t, r, 400, "invalid_input")
+		wantProblem(t, r, 422, "invalid_input")
 
 		// E5: kept at least 24 hours; after its time-to-live the key is new.
 		clock.Advance(23*time.Hour + 59*time.Minute)
@@ -185,4 +185,4 @@ func TestIdempotencyRecoversFromADeadRequest(t *testing.T) {
 	})
 }
 
-func hashOf(body string) string { return api.RequestHash([]byte(body)) }
+func hashOf(body string) string { return api.RequestHash("POST "+mailTests, []byte(body)) }

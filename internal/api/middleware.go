@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"runtime/debug"
@@ -38,6 +39,21 @@ func NewMetrics() *Metrics {
 }
 
 type actorKey struct{}
+
+type tokenKey struct{}
+
+// withToken keeps the caller's session token, for sign-out.
+func withToken(ctx context.Context, t string) context.Context {
+	return context.WithValue(ctx, tokenKey{}, t)
+}
+
+func tokenFrom(ctx context.Context) string { t, _ := ctx.Value(tokenKey{}).(string); return t }
+
+type addressKey struct{}
+
+// clientAddress is the caller's IP address (the direct peer: csphub does
+// not trust forwarding headers unless told to).
+func clientAddress(ctx context.Context) string { a, _ := ctx.Value(addressKey{}).(string); return a }
 
 func withActor(ctx context.Context, a csphub.Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
@@ -99,7 +115,11 @@ func Middleware(next http.Handler, log *slog.Logger, m *Metrics, maxBody int64) 
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(csphub.WithRequestID(r.Context(), id))
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		r = r.WithContext(context.WithValue(csphub.WithRequestID(r.Context(), id), addressKey{}, host))
 		if r.Body != nil && maxBody > 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
@@ -159,4 +179,16 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 func NotFoundAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSONProblem(w, newProblemWithInstance(http.StatusNotFound, "route_not_found",
 		fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), csphub.RequestID(r.Context())))
+}
+
+// CrossOriginProtection refuses cross-site unsafe requests (browsers say
+// where a request comes from in Sec-Fetch-Site and Origin), answering with
+// a problem. Clients that are not browsers send neither and pass.
+func CrossOriginProtection(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSONProblem(w, newProblemWithInstance(http.StatusForbidden, "cross_origin_request",
+			"cross-site requests that change data are refused", csphub.RequestID(r.Context())))
+	}))
+	return cop.Handler(next)
 }

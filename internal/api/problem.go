@@ -41,7 +41,7 @@ func (p *Problem) GetHeaders() http.Header {
 
 // statusOf is the one table that maps error kinds to HTTP statuses.
 var statusOf = map[csphub.Kind]int{
-	csphub.KindInvalid:            http.StatusBadRequest,
+	csphub.KindInvalid:            http.StatusUnprocessableEntity,
 	csphub.KindUnauthenticated:    http.StatusUnauthorized,
 	csphub.KindForbidden:          http.StatusForbidden,
 	csphub.KindNotFound:           http.StatusNotFound,

@@ -33,6 +33,10 @@ type Config struct {
 	IdempotencyTTL time.Duration `name:"idempotency-ttl" env:"CSPHUB_IDEMPOTENCY_TTL" default:"24h" help:"How long an Idempotency-Key replays its response (at least 24h)."`
 	ShutdownGrace  time.Duration `name:"shutdown-grace" env:"CSPHUB_SHUTDOWN_GRACE" default:"15s" help:"How long in-flight requests may finish at shutdown."`
 
+	SessionIdle     time.Duration `name:"session-idle" env:"CSPHUB_SESSION_IDLE" default:"8h" help:"A session unused for this long ends."`
+	SessionAbsolute time.Duration `name:"session-absolute" env:"CSPHUB_SESSION_ABSOLUTE" default:"168h" help:"Any session ends this long after sign-in."`
+	RelaxMFA        bool          `name:"relax-mfa" env:"CSPHUB_RELAX_MFA" help:"Let partner and operator users work without multi-factor authentication (deployment-wide; not recommended)."`
+
 	SMTP   SMTP   `embed:"" prefix:"smtp-" group:"Email"`
 	Outbox Outbox `embed:"" prefix:"outbox-" group:"Outbox"`
 }
@@ -110,6 +114,9 @@ func (c *Config) Validate() error {
 	if c.IdempotencyTTL < 24*time.Hour {
 		bad("idempotency-ttl", "must be at least 24h, so that clients can retry for a day")
 	}
+	if c.SessionIdle < time.Minute || c.SessionAbsolute < c.SessionIdle {
+		bad("session-idle", "must be at least 1m and no longer than --session-absolute")
+	}
 	if c.ShutdownGrace < 0 {
 		bad("shutdown-grace", "must not be negative")
 	}
@@ -172,11 +179,7 @@ func walk(v reflect.Value, prefix string, out *[]Setting) {
 		_, s.Secret = f.Tag.Lookup("secret")
 		s.Value = format(fv)
 		if s.Secret && s.Value != "" {
-			if u, err := url.Parse(s.Value); err == nil && u.User != nil {
-				s.Value = u.Redacted()
-			} else {
-				s.Value = "[redacted]"
-			}
+			s.Value = redact(s.Value)
 		}
 		*out = append(*out, s)
 	}
@@ -193,4 +196,25 @@ func format(v reflect.Value) string {
 		return d.String()
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// redact hides a secret. A URL keeps its scheme, host, path and parameter
+// names, so that an operator can still see where it points; its password
+// and every parameter value are masked.
+func redact(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "[redacted]"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	for k := range q {
+		q[k] = []string{"xxxxx"}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // RoleOperatorAdmin administers the deployment.
-const RoleOperatorAdmin = "operator_admin"
+const RoleOperatorAdmin = csphub.RoleOperatorAdmin
 
 // TestEmailRequest asks for a message that checks the mail settings.
 type TestEmailRequest struct {

@@ -62,6 +62,11 @@ func (s *Service) EnsureOperator(ctx context.Context, seed OperatorSeed) (csphub
 		}
 		return result{org, true}, nil
 	})
+	if csphub.ErrorKind(err) == csphub.KindConflict {
+		// Another node created it between our read and our insert.
+		org, err := read(ctx, s, func(tx *store.Tx) (csphub.Organization, error) { return tx.OperatorOrganization() })
+		return org, false, err
+	}
 	return r.org, r.created, err
 }
 
@@ -142,14 +147,17 @@ func (s *Service) BeginIdempotent(ctx context.Context, r IdempotencyRequest) (Id
 }
 
 // FinishIdempotent settles a key after its request ran: a use case that
-// committed stored its response already; a refusal (client error) is stored
-// so that a retry gets the same answer; a server error releases the key so
-// that a retry runs again.
+// committed stored its response already; a deterministic refusal (invalid
+// input, missing right, not found) is stored so that a retry gets the same
+// answer; anything that may pass (a conflict, a rate limit, a server error)
+// releases the key so that a retry runs again.
 func (s *Service) FinishIdempotent(ctx context.Context, claim *csphub.IdempotencyClaim, status int, body []byte) error {
 	switch {
 	case claim.Completed():
 		return nil
-	case status >= 500:
+	case status >= 500 || status == 409 || status == 412 || status == 429:
+		// Passing conditions (a conflict, a stale version, a rate limit, a
+		// fault) must not become the key's answer for a day.
 		return s.db.ReleaseIdempotent(ctx, claim.OrgID, claim.Key)
 	default:
 		err := s.db.CompleteIdempotentOutside(ctx, claim.OrgID, claim.Key, status, body)

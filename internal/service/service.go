@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"csphub"
 	"csphub/internal/store"
@@ -27,6 +28,13 @@ type Options struct {
 	// MailServer names where email goes ("smtp.example.com:587" or
 	// "local mailbox"), for the operator's test message.
 	MailServer string
+	// SessionIdle ends a session unused for this long (default 8h);
+	// SessionAbsolute ends any session this long after sign-in (default 7 days).
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	// RelaxMFA lets partner and operator users work without multi-factor
+	// authentication: a deployment-wide choice of the operator, never per user.
+	RelaxMFA bool
 }
 
 // New returns the use cases over db.
@@ -36,6 +44,12 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 	}
 	if o.MailServer == "" {
 		o.MailServer = "local mailbox"
+	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = 8 * time.Hour
+	}
+	if o.SessionAbsolute <= 0 {
+		o.SessionAbsolute = 7 * 24 * time.Hour
 	}
 	return &Service{db: db, clock: db.Clock(), log: log, opts: o}
 }

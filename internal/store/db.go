@@ -151,7 +151,9 @@ func openPostgres(o Options) (*DB, error) {
 	p.SetMaxOpenConns(o.MaxReaders)
 	p.SetMaxIdleConns(o.MaxReaders)
 	p.SetConnMaxIdleTime(5 * time.Minute)
-	u.User = nil
+	// Name the server and database only: credentials may be in the user
+	// info or in query parameters (password=...).
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	return &DB{write: p, read: p, dialect: &postgresDialect{}, clock: o.Clock, log: o.Logger, where: u.Redacted(), sequencerWake: make(chan struct{}, 1)}, nil
 }
 

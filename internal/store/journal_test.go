@@ -160,9 +160,20 @@ func TestEventFeedIsOrderedScopedAndGapless(t *testing.T) {
 				t.Fatal(err)
 			}
 			sequenceAll(t, db)
-			readAll(t, db, orgB, 0) // a reader catches up before the late commit
+			// A reader catches up before the late commit...
+			before := readAll(t, db, orgB, 0)
+			if len(before) != 20 {
+				t.Fatalf("before the late commit org B sees %d events", len(before))
+			}
 			if err := late.CommitForTest(); err != nil {
 				t.Fatal(err)
+			}
+			sequenceAll(t, db)
+			// ...and, resuming after the last position it saw, finds the
+			// late event: it was numbered when it became visible.
+			resumed := readAll(t, db, orgB, before[len(before)-1].Position)
+			if len(resumed) != 1 || resumed[0].Type != "test.late" {
+				t.Fatalf("resuming after %d: %+v, want the late event", before[len(before)-1].Position, resumed)
 			}
 		}
 		sequenceAll(t, db)

@@ -1,0 +1,79 @@
+-- +goose Up
+-- A user belongs to exactly one organization. Emails are stored lowercased
+-- and are unique across the deployment, so that signing in needs no tenant.
+CREATE TABLE users (
+    id              UUID PRIMARY KEY,
+    org_id          UUID NOT NULL REFERENCES organizations (id),
+    email           TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    lang            TEXT NOT NULL DEFAULT 'en',
+    password_hash   TEXT,
+    status          TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+    totp_secret     TEXT,
+    totp_enabled_at TIMESTAMPTZ,
+    totp_last_step  BIGINT NOT NULL DEFAULT 0,
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL
+);
+CREATE UNIQUE INDEX users_email ON users (email);
+CREATE INDEX users_org ON users (org_id, email);
+
+CREATE TABLE user_roles (
+    org_id  UUID NOT NULL,
+    user_id UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role    TEXT NOT NULL,
+    PRIMARY KEY (org_id, user_id, role)
+);
+CREATE INDEX user_roles_user ON user_roles (user_id);
+
+-- Server-side sessions; only the SHA-256 of the session id is stored.
+CREATE TABLE sessions (
+    id_hash       TEXT PRIMARY KEY,
+    user_id       UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    org_id        UUID NOT NULL,
+    mfa_passed_at TIMESTAMPTZ,
+    created_at    TIMESTAMPTZ NOT NULL,
+    last_seen_at  TIMESTAMPTZ NOT NULL,
+    expires_at    TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+
+-- API tokens of an organization; only the SHA-256 of the secret is stored.
+CREATE TABLE api_tokens (
+    id           UUID PRIMARY KEY,
+    org_id       UUID NOT NULL REFERENCES organizations (id),
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    roles        TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    expires_at   TIMESTAMPTZ NOT NULL,
+    revoked_at   TIMESTAMPTZ,
+    last_used_at TIMESTAMPTZ
+);
+CREATE INDEX api_tokens_org ON api_tokens (org_id, created_at, id);
+
+-- Single-use MFA recovery codes; only their SHA-256 is stored.
+CREATE TABLE mfa_recovery_codes (
+    user_id   UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    used_at   TIMESTAMPTZ,
+    PRIMARY KEY (user_id, code_hash)
+);
+
+-- Failed sign-in counters per account and per client address.
+CREATE TABLE sign_in_throttle (
+    key           TEXT PRIMARY KEY,
+    failures      INTEGER NOT NULL,
+    window_start  TIMESTAMPTZ NOT NULL,
+    blocked_until TIMESTAMPTZ
+);
+
+-- +goose Down
+DROP TABLE sign_in_throttle;
+DROP TABLE mfa_recovery_codes;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE user_roles;
+DROP TABLE users;
