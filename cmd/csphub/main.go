@@ -26,12 +26,13 @@ type CLI struct {
 	ConfigFile kong.ConfigFlag `name:"config" short:"c" env:"CSPHUB_CONFIG" help:"YAML configuration file (keys are the flag names)."`
 	config.Config
 
-	Serve      ServeCmd   `cmd:"" help:"Run the HTTP server and the background workers."`
-	Migrate    MigrateCmd `cmd:"" help:"Apply or inspect database migrations."`
-	ShowConfig ConfigCmd  `cmd:"" name:"config" help:"Print the effective configuration, secrets redacted."`
-	Audit      AuditCmd   `cmd:"" help:"Inspect the audit log."`
-	Mail       MailCmd    `cmd:"" help:"Mail tasks: send a test message."`
-	Version    VersionCmd `cmd:"" help:"Print the version."`
+	Serve      ServeCmd    `cmd:"" help:"Run the HTTP server and the background workers."`
+	Migrate    MigrateCmd  `cmd:"" help:"Apply or inspect database migrations."`
+	ShowConfig ConfigCmd   `cmd:"" name:"config" help:"Print the effective configuration, secrets redacted."`
+	Audit      AuditCmd    `cmd:"" help:"Inspect the audit log."`
+	Mail       MailCmd     `cmd:"" help:"Mail tasks: send a test message."`
+	Operator   OperatorCmd `cmd:"" help:"Operator tasks: set up admins."`
+	Version    VersionCmd  `cmd:"" help:"Print the version."`
 }
 
 // Env is what every command receives: the validated configuration and the

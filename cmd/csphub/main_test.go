@@ -343,3 +343,41 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// The first operator admin is set up from the command line: a one-time link
+// to choose the password, then sign-in, which still asks for MFA.
+func TestOperatorCreateAdmin(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"CSPHUB_DATA_DIR=" + dir, "CSPHUB_LISTEN=127.0.0.1:0"}
+	base, _ := serve(t, env)
+	out, err := csphub(t, append(env, "CSPHUB_PUBLIC_URL="+base), "operator", "create-admin", "ops@vendor.example", "--name", "Olivia Ops")
+	if err != nil {
+		t.Fatalf("create-admin: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`/reset-password/(\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no link printed:\n%s", out)
+	}
+	post := func(path, body string) (int, string) {
+		res, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := post("/api/v1/password-resets/"+m[1], `{"password":"operator passphrase 2026"}`); code != 204 {
+		t.Fatalf("set password: %d %s", code, body)
+	}
+	if code, body := post("/api/v1/password-resets/"+m[1], `{"password":"operator passphrase 2027"}`); code != 404 {
+		t.Fatalf("the link worked twice: %d %s", code, body)
+	}
+	code, body := post("/api/v1/sessions", `{"email":"ops@vendor.example","password":"operator passphrase 2026"}`)
+	if code != 201 || !strings.Contains(body, `"mfa_required":true`) {
+		t.Fatalf("sign in: %d %s", code, body)
+	}
+	if out, err := csphub(t, env, "operator", "create-admin", "ops@vendor.example", "--name", "Again"); err == nil {
+		t.Fatalf("a second admin with the same email was created:\n%s", out)
+	}
+}

@@ -35,7 +35,16 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	if err := prepareSchema(ctx, db, cfg.ShouldMigrate(), log); err != nil {
 		return err
 	}
-	svc := service.New(db, log, service.Options{MailServer: mailServer(cfg),
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	defer ln.Close()
+	baseURL := cfg.BaseURL()
+	if cfg.PublicURL == "" {
+		baseURL = "http://" + ln.Addr().String() // the real port when --listen asked for any
+	}
+	svc := service.New(db, log, service.Options{MailServer: mailServer(cfg), BaseURL: baseURL,
 		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute, RelaxMFA: cfg.RelaxMFA})
 	op, created, err := svc.EnsureOperator(ctx, service.OperatorSeed{Name: "Operator", Country: "US", Domain: "localhost"})
 	if err != nil {
@@ -57,7 +66,7 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	metrics := api.NewMetrics()
 	metrics.Registry.MustRegister(outboxDepthGauge(svc, log))
 	mux := http.NewServeMux()
-	secure := strings.HasPrefix(cfg.BaseURL(), "https://")
+	secure := strings.HasPrefix(baseURL, "https://")
 	api.New(mux, api.Options{
 		Service: svc, Logger: log, Metrics: metrics, Version: version,
 		MaxBodyBytes: cfg.MaxBodyBytes, IdempotencyTTL: cfg.IdempotencyTTL,
@@ -74,10 +83,6 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	pages.Register(mux)
 	handler := api.Middleware(api.CrossOriginProtection(mux), log, metrics, cfg.MaxBodyBytes)
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

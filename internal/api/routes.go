@@ -69,6 +69,8 @@ func (a *API) routes() {
 		Summary: "Revoke an API token; it stops working on the next request", Tags: []string{"identity"}, DefaultStatus: http.StatusNoContent,
 	}, a.revokeAPIToken)
 
+	a.passwordResetRoutes()
+
 	register(a, huma.Operation{
 		OperationID: "listEvents", Method: http.MethodGet, Path: "/api/v1/events",
 		Summary:     "Read the event feed of your organization",

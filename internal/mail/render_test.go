@@ -82,6 +82,17 @@ func TestRenderEscapesDataInHTMLOnly(t *testing.T) {
 	}
 }
 
+// samples holds one message of every type, in the given language: adding a
+// message type means adding it here, and TestEveryTemplateRendersInEveryLanguage
+// then renders it in every language.
+var samples = map[string]func(Lang) Message{
+	"smtp_test": func(l Lang) Message { return smtpTest(l) },
+	"password_reset": func(l Lang) Message {
+		return PasswordReset{To: Recipient{Address: "jane@contoso.example", Lang: l},
+			Link: "https://csphub.example/reset-password/abc", ExpiresAt: time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)}
+	},
+}
+
 // Every template pair defines a subject and a body in every language, and
 // each renders: adding a message type without its French half fails here.
 func TestEveryTemplateRendersInEveryLanguage(t *testing.T) {
@@ -89,26 +100,26 @@ func TestEveryTemplateRendersInEveryLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	messages := map[string]Message{"smtp_test": smtpTest(English)}
 	for name := range sets {
-		m, ok := messages[name]
+		sample, ok := samples[name]
 		if !ok {
-			t.Errorf("template %q has no message type in this test", name)
+			t.Errorf("template %q has no sample message in this test", name)
 			continue
 		}
-		if m.Template() != name {
-			t.Errorf("message type for %q names template %q", name, m.Template())
+		if got := sample(English).Template(); got != name {
+			t.Errorf("message type for %q names template %q", name, got)
 		}
 	}
-	for name := range messages {
+	for name, sample := range samples {
 		if _, ok := sets[name]; !ok {
 			t.Errorf("message type %q has no template", name)
+			continue
 		}
-	}
-	for _, lang := range Languages() {
-		e, err := Render(smtpTest(lang))
-		if err != nil || e.Subject == "" || e.Text == "" || e.HTML == "" {
-			t.Errorf("%s: %+v %v", lang, e, err)
+		for _, lang := range Languages() {
+			e, err := Render(sample(lang))
+			if err != nil || e.Subject == "" || e.Text == "" || e.HTML == "" || e.Lang != string(lang) {
+				t.Errorf("%s in %s: %+v %v", name, lang, e, err)
+			}
 		}
 	}
 }

@@ -28,6 +28,8 @@ type Options struct {
 	// MailServer names where email goes ("smtp.example.com:587" or
 	// "local mailbox"), for the operator's test message.
 	MailServer string
+	// BaseURL is where users reach csphub, for links in emails.
+	BaseURL string
 	// SessionIdle ends a session unused for this long (default 8h);
 	// SessionAbsolute ends any session this long after sign-in (default 7 days).
 	SessionIdle     time.Duration
@@ -44,6 +46,9 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 	}
 	if o.MailServer == "" {
 		o.MailServer = "local mailbox"
+	}
+	if o.BaseURL == "" {
+		o.BaseURL = "http://127.0.0.1:8080"
 	}
 	if o.SessionIdle <= 0 {
 		o.SessionIdle = 8 * time.Hour

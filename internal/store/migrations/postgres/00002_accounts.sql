@@ -62,6 +62,19 @@ CREATE TABLE mfa_recovery_codes (
     PRIMARY KEY (user_id, code_hash)
 );
 
+-- Emailed single-use links to set a password (reset, first operator
+-- admin); only the SHA-256 of the token is stored.
+CREATE TABLE password_resets (
+    token_hash TEXT PRIMARY KEY,
+    user_id    UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    org_id     UUID NOT NULL,
+    email      TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ
+);
+CREATE INDEX password_resets_user ON password_resets (user_id);
+
 -- Failed sign-in counters per account and per client address.
 CREATE TABLE sign_in_throttle (
     key           TEXT PRIMARY KEY,
@@ -72,6 +85,7 @@ CREATE TABLE sign_in_throttle (
 
 -- +goose Down
 DROP TABLE sign_in_throttle;
+DROP TABLE password_resets;
 DROP TABLE mfa_recovery_codes;
 DROP TABLE api_tokens;
 DROP TABLE sessions;
