@@ -39,6 +39,7 @@ var authorization = map[string]Access{
 	"POST /api/v1/me/mfa/totp":             beforeMFA,
 	"POST /api/v1/me/mfa/totp/verify":      beforeMFA,
 	"POST /api/v1/me/mfa/recovery":         beforeMFA,
+	"GET /api/v1/audit-records":            credentialAdmins,
 	"POST /api/v1/api-tokens":              credentialAdmins,
 	"GET /api/v1/api-tokens":               credentialAdmins,
 	"DELETE /api/v1/api-tokens/{id}":       credentialAdmins,

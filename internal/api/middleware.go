@@ -143,10 +143,14 @@ func Middleware(next http.Handler, log *slog.Logger, m *Metrics, maxBody int64) 
 				m.requests.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Inc()
 				m.latency.WithLabelValues(r.Method, route).Observe(d.Seconds())
 			}
-			log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-				slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
-				slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
-				slog.Duration("duration", d), slog.String("remote", r.RemoteAddr))
+			attrs := []slog.Attr{slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
+				slog.Int("status", rec.status), slog.Int("bytes", rec.bytes), slog.Duration("duration", d), slog.String("remote", r.RemoteAddr)}
+			// The route pattern names a matched request; its path is not
+			// logged, since paths carry tokens (/password-resets/{token}).
+			if r.Pattern == "" {
+				attrs = append(attrs, slog.String("path", truncate(r.URL.Path, 200)))
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "http", attrs...)
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -191,4 +195,11 @@ func CrossOriginProtection(next http.Handler) http.Handler {
 			"cross-site requests that change data are refused", csphub.RequestID(r.Context())))
 	}))
 	return cop.Handler(next)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

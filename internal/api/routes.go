@@ -70,6 +70,7 @@ func (a *API) routes() {
 	}, a.revokeAPIToken)
 
 	a.passwordResetRoutes()
+	a.auditRoutes()
 
 	register(a, huma.Operation{
 		OperationID: "listEvents", Method: http.MethodGet, Path: "/api/v1/events",

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"csphub"
 )
@@ -98,4 +99,48 @@ func (tx *Tx) EventsAfter(orgID string, after int64, limit int) ([]csphub.Event,
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// AuditRecordsOf returns, in position order, the chained audit records of
+// changes made by orgID or inside it on its behalf, after the given
+// position; actionPrefix narrows them (for example "session." for the
+// security log).
+func (tx *Tx) AuditRecordsOf(orgID string, after int64, limit int, actionPrefix string) ([]csphub.AuditRecord, error) {
+	// Two index range scans, merged: one OR over two columns would not use
+	// either index in position order.
+	filter := ""
+	args := []any{orgID, after}
+	if actionPrefix != "" {
+		filter = ` AND action LIKE ? ESCAPE '\'`
+		args = append(args, escapeLike(actionPrefix)+"%")
+	}
+	args = append(args, limit, orgID, orgID, after)
+	if actionPrefix != "" {
+		args = append(args, escapeLike(actionPrefix)+"%")
+	}
+	args = append(args, limit, limit)
+	rows, err := tx.query(`SELECT `+auditColumns+` FROM (
+			SELECT `+auditColumns+` FROM audit_records WHERE actor_org_id = ? AND position > ?`+filter+` ORDER BY position LIMIT ?) mine
+		UNION ALL
+		SELECT `+auditColumns+` FROM (
+			SELECT `+auditColumns+` FROM audit_records WHERE on_behalf_of = ? AND actor_org_id <> ? AND position > ?`+filter+` ORDER BY position LIMIT ?) delegated
+		ORDER BY position LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read audit records: %w", err)
+	}
+	defer rows.Close()
+	out := []csphub.AuditRecord{}
+	for rows.Next() {
+		r, err := scanAudit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
 }
