@@ -32,6 +32,7 @@ type CLI struct {
 	Audit      AuditCmd    `cmd:"" help:"Inspect the audit log."`
 	Mail       MailCmd     `cmd:"" help:"Mail tasks: send a test message."`
 	Operator   OperatorCmd `cmd:"" help:"Operator tasks: set up admins."`
+	Outbox     OutboxCmd   `cmd:"" help:"Outbox tasks: list and retry dead letters."`
 	Version    VersionCmd  `cmd:"" help:"Print the version."`
 }
 

@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -218,5 +219,108 @@ func TestSMTPSettingsAreChecked(t *testing.T) {
 	c, err := NewSMTPSender(SMTPSettings{Host: "smtp.example.com", TLS: TLSImplicit, From: "a@example.com"}, nil)
 	if err != nil || c.Server() != "smtp.example.com:465" {
 		t.Fatalf("default port for tls: %v %v", c, err)
+	}
+}
+
+// A send ends at its context's deadline, even when the server hangs after
+// taking the message: the connection is cut, no message is accepted, and
+// the error says the send was cut short (not that the server refused it).
+// Without this, go-mail's own deadlines (the 10s Timeout here) would keep
+// the send going past the outbox lease the deadline stands for.
+func TestSMTPSenderCutsTheConnectionAtItsDeadline(t *testing.T) {
+	serverTLS, roots := smtptest.SelfSigned(t)
+	for name, tc := range map[string]struct {
+		opts   smtptest.Options
+		change func(*SMTPSettings)
+	}{
+		"plain":        {smtptest.Options{}, nil},
+		"starttls":     {smtptest.Options{TLS: serverTLS}, func(s *SMTPSettings) { s.TLS, s.RootCAs = TLSStartTLS, roots }},
+		"implicit tls": {smtptest.Options{TLS: serverTLS, Implicit: true}, func(s *SMTPSettings) { s.TLS, s.RootCAs = TLSImplicit, roots }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := smtptest.Start(t, tc.opts)
+			c := sender(t, srv, func(s *SMTPSettings) {
+				if tc.change != nil {
+					tc.change(s)
+				}
+				s.Timeout = 10 * time.Second
+			})
+			release := srv.StallData()
+			defer release()
+
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			began := time.Now()
+			err := c.Send(ctx, outgoing(t, smtpTest(English)))
+			if took := time.Since(began); took > 3*time.Second {
+				t.Fatalf("the send took %v, past its deadline", took)
+			}
+			if !errors.Is(err, context.DeadlineExceeded) || IsPermanent(err) {
+				t.Fatalf("send = %v (permanent %v), want the deadline, temporary", err, IsPermanent(err))
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for srv.HungUp() < 1 {
+				if time.Now().After(deadline) {
+					t.Fatal("the server did not see the connection cut while it held the message")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			release()
+			if n := len(srv.Messages()); n != 0 {
+				t.Fatalf("%d messages accepted", n)
+			}
+		})
+	}
+}
+
+// Cancelling a send whose message is already going out does not cut it:
+// the server may have taken the message, and losing its answer would make
+// the outbox send it again. The session finishes (within the deadline, had
+// there been one) and reports the delivery.
+func TestSMTPSenderFinishesAMessageUnderWayWhenCancelled(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	c := sender(t, srv, nil)
+	release := srv.StallData()
+	defer release()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := outgoing(t, smtpTest(English))
+	done := make(chan error, 1)
+	go func() { done <- c.Send(ctx, out) }()
+	srv.WaitStalled(1, 10*time.Second)
+	cancel()
+	select {
+	case err := <-done:
+		t.Fatalf("the send ended with %v when cancelled mid-message", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	release()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("send = %v, want delivered", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the send did not finish")
+	}
+	if got := srv.Messages(); len(got) != 1 || got[0].MessageID != out.MessageID || srv.HungUp() != 0 {
+		t.Fatalf("accepted %d messages, %d connections cut", len(got), srv.HungUp())
+	}
+}
+
+// A send whose context ended before it started opens no connection.
+func TestSMTPSenderDoesNotConnectOnceItsContextEnded(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	cancelled, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	for want, ctx := range map[error]context.Context{context.DeadlineExceeded: expired, context.Canceled: cancelled} {
+		if err := sender(t, srv, nil).Send(ctx, outgoing(t, smtpTest(English))); !errors.Is(err, want) {
+			t.Fatalf("send = %v, want %v", err, want)
+		}
+	}
+	if n := srv.Connections(); n != 0 {
+		t.Fatalf("%d connections opened", n)
 	}
 }

@@ -29,10 +29,15 @@ type Config struct {
 	Owner string
 	// Lease is how long a claimed message is this worker's (default 1m).
 	Lease time.Duration
-	// SendTimeout bounds one delivery (default Lease/2, at most Lease/2):
-	// a message is only sent while its lease outlasts the send.
+	// SendTimeout bounds one delivery (default Lease/2, at most Lease/2).
 	SendTimeout time.Duration
-	BatchSize   int // messages claimed at once (default 10)
+	// RecordMargin is the time kept, after the longest send, to record its
+	// outcome before the lease ends, and to absorb clock differences
+	// between nodes (default Lease/6, at most Lease/4). A message is only
+	// sent while now + SendTimeout + RecordMargin is within its lease, so
+	// no other worker can take it over while it is being sent or recorded.
+	RecordMargin time.Duration
+	BatchSize    int // messages claimed at once (default 10)
 	// MaxAttempts before a message goes to the dead-letter list (default 12).
 	MaxAttempts int
 	// BackoffBase is the delay after the first failure (default 10s); it
@@ -70,6 +75,9 @@ func New(c Config) (*Worker, error) {
 	if c.SendTimeout == 0 {
 		c.SendTimeout = c.Lease / 2
 	}
+	if c.RecordMargin == 0 {
+		c.RecordMargin = c.Lease / 6
+	}
 	if c.BatchSize == 0 {
 		c.BatchSize = 10
 	}
@@ -99,6 +107,8 @@ func New(c Config) (*Worker, error) {
 		return nil, errors.New("outbox worker: the lease must be at least 1s")
 	case c.SendTimeout <= 0 || c.SendTimeout > c.Lease/2:
 		return nil, errors.New("outbox worker: the send timeout must be positive and at most half the lease")
+	case c.RecordMargin <= 0 || c.RecordMargin > c.Lease/4:
+		return nil, errors.New("outbox worker: the record margin must be positive and at most a quarter of the lease")
 	case c.BatchSize < 1 || c.MaxAttempts < 1:
 		return nil, errors.New("outbox worker: batch size and max attempts must be at least 1")
 	case c.BackoffBase <= 0 || c.BackoffMax < c.BackoffBase:
@@ -122,8 +132,10 @@ func (w *Worker) Owner() string { return w.c.Owner }
 // Run delivers messages until ctx is cancelled, then returns nil. It works
 // through due messages batch after batch, then waits for a commit in this
 // process, the next message falling due, or the poll interval. The message
-// being sent when ctx is cancelled is finished and recorded; the rest of
-// its batch is handed back at once.
+// being sent when ctx is cancelled is finished and recorded (the SMTP
+// sender gives up on cancellation only before the message goes out; a
+// message it gave up on is due again at once); the rest of its batch is
+// handed back at once.
 func (w *Worker) Run(ctx context.Context) error {
 	wake := w.c.DB.OutboxWake(store.OutboxEmail)
 	w.log.Info("outbox worker started", "batch", w.c.BatchSize, "lease", w.c.Lease, "poll", w.c.PollInterval)
@@ -214,9 +226,10 @@ func (w *Worker) RunOnce(ctx context.Context) (Result, error) {
 	}
 	res.Claimed = len(msgs)
 	for _, m := range msgs {
-		// A stopping worker, or one whose lease would end mid-send (another
-		// worker could then send too), hands the message back unsent.
-		if ctx.Err() != nil || w.c.Clock.Now().Add(w.c.SendTimeout).After(m.Until) {
+		// A stopping worker, or one whose lease could end before the send
+		// and its recording are over (another worker could then send too),
+		// hands the message back unsent.
+		if ctx.Err() != nil || w.c.Clock.Now().Add(w.c.SendTimeout+w.c.RecordMargin).After(m.Until) {
 			w.release(m.OutboxLease)
 			res.Released++
 			continue

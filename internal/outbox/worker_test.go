@@ -529,13 +529,87 @@ func TestNewRefusesUnsafeSettings(t *testing.T) {
 		"send longer than half lease": {DB: db, Sender: sender, Lease: time.Minute, SendTimeout: 40 * time.Second},
 		"backoff base above max":      {DB: db, Sender: sender, BackoffBase: time.Hour, BackoffMax: time.Minute},
 		"short lease":                 {DB: db, Sender: sender, Lease: time.Millisecond},
+		"no time to record":           {DB: db, Sender: sender, Lease: time.Minute, RecordMargin: 20 * time.Second},
+		"negative record margin":      {DB: db, Sender: sender, RecordMargin: -time.Second},
 	} {
 		if _, err := New(c); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 	w, err := New(Config{DB: db, Sender: sender})
-	if err != nil || w.Owner() == "" || w.c.SendTimeout != 30*time.Second {
+	if err != nil || w.Owner() == "" || w.c.SendTimeout != 30*time.Second || w.c.RecordMargin != 10*time.Second {
 		t.Fatalf("defaults: %+v %v", w, err)
 	}
+}
+
+// slowSender delivers, and meanwhile the clock moves on by took.
+type slowSender struct {
+	inner mail.Sender
+	clock *csphub.ManualClock
+	took  time.Duration
+}
+
+func (s *slowSender) Send(ctx context.Context, m mail.Outgoing) error {
+	s.clock.Advance(s.took)
+	return s.inner.Send(ctx, m)
+}
+
+// A message is sent only if, once the longest send is over, time remains in
+// its lease to record the outcome: otherwise another worker could take the
+// message over while this one is still recording it, and send it again.
+func TestWorkerKeepsTimeToRecordBeforeTheLeaseEnds(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		clock := csphub.NewManualClock(t0)
+		db := openDBs(t, engine, clock, 1)[0]
+		srv := smtptest.Start(t, smtptest.Options{})
+		first := enqueue(t, db, "first@example.com", false)
+		second := enqueue(t, db, "second@example.com", false)
+		// Lease 1m, sends of up to 30s, 10s to record: after a first send of
+		// 25s, a second one could end at 55s and be recorded after the lease.
+		slow := &slowSender{inner: smtpSender(t, srv), clock: clock, took: 25 * time.Second}
+		w := newWorker(t, db, "w", slow, func(c *Config) { c.SendTimeout, c.RecordMargin = 30*time.Second, 10*time.Second })
+		if res := runOnce(t, w); res.Claimed != 2 || res.Sent != 1 || res.Released != 1 {
+			t.Fatalf("batch %+v, want the first sent and the second handed back", res)
+		}
+		if e := entry(t, db, first.ID); e.State != "sent" {
+			t.Fatalf("first %+v", e)
+		}
+		if e := entry(t, db, second.ID); e.State != "pending" || e.Attempts != 0 || e.LeaseOwner != "" || !e.NextAttemptAt.Equal(clock.Now()) {
+			t.Fatalf("second %+v, want handed back unattempted", e)
+		}
+		if got := srv.Messages(); len(got) != 1 || got[0].MessageID != first.MessageID {
+			t.Fatalf("received %v", recipients(got))
+		}
+	})
+}
+
+// A server that hangs after taking a message cannot hold the worker past
+// the send timeout: the SMTP session is cut, the attempt recorded as a
+// temporary failure well within the lease, and the message retried later.
+func TestWorkerCutsASendThatWouldOutliveItsLease(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		clock := csphub.NewManualClock(t0)
+		db := openDBs(t, engine, clock, 1)[0]
+		srv := smtptest.Start(t, smtptest.Options{})
+		release := srv.StallData()
+		defer release()
+		ref := enqueue(t, db, "jane@example.com", false)
+		// The SMTP sender's own timeout is 5s; the lease is 2s.
+		w := newWorker(t, db, "w", smtpSender(t, srv), func(c *Config) { c.Lease, c.SendTimeout = 2*time.Second, 300*time.Millisecond })
+		began := time.Now()
+		res := runOnce(t, w)
+		if took := time.Since(began); took > 1500*time.Millisecond {
+			t.Fatalf("the batch took %v, beyond the send timeout and towards the lease's end", took)
+		}
+		if res.Retrying != 1 {
+			t.Fatalf("batch %+v, want one retry", res)
+		}
+		e := entry(t, db, ref.ID)
+		if e.State != "pending" || e.Attempts != 1 || e.LeaseOwner != "" || !strings.Contains(e.LastError, "deadline") {
+			t.Fatalf("entry %+v, want a recorded failure", e)
+		}
+		if n := len(srv.Messages()); n != 0 {
+			t.Fatalf("%d messages accepted", n)
+		}
+	})
 }

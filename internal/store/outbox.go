@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -18,12 +19,15 @@ import (
 // in its own transaction, so a message exists if and only if the change
 // committed. Workers on any number of nodes claim due rows with a lease:
 // claiming moves next_attempt_at to the end of the lease, so a row whose
-// worker died becomes due again by itself, and every claim increments
-// attempts, which doubles as a fencing token — a worker whose lease was
-// taken over can no longer mark the row. Delivery is therefore at least
-// once: a worker that dies after the SMTP server accepted a message but
-// before marking it makes another worker send it again, with the same
-// Message-ID, so that receiving systems can drop the copy.
+// worker died becomes due again by itself. Every claim also writes a fresh
+// random lease id, the fencing token: a worker whose lease was taken over
+// can no longer mark the row. (The attempt count cannot serve: an
+// operator's retry and a worker's release take it back to values it had
+// before, so an old holder's (owner, attempt) could match again.) Delivery
+// is therefore at least once: a worker that dies after the SMTP server
+// accepted a message but before marking it makes another worker send it
+// again, with the same Message-ID, so that receiving systems can drop the
+// copy.
 
 // OutboxEmail is the outbox kind of rendered emails.
 const OutboxEmail = "email"
@@ -122,13 +126,15 @@ func (w *wakeups) notify(kind string) {
 // poll, for rows enqueued by other nodes and for retries that fall due.
 func (db *DB) OutboxWake(kind string) <-chan struct{} { return db.outboxWake.channel(kind) }
 
-// OutboxLease is a worker's hold on one claimed row. Attempt is the row's
-// attempt count after the claim; with Owner it fences the holder: a later
-// claim of the same row changes it, and the earlier holder can no longer
-// mark the row.
+// OutboxLease is a worker's hold on one claimed row. LeaseID fences the
+// holder: it is random and new at every claim, so once the row is claimed
+// again (its lease ended, or it was released or retried and claimed anew)
+// the earlier holder can no longer mark it. Attempt is the row's attempt
+// count after the claim, for back-off and logs.
 type OutboxLease struct {
 	ID      string
 	Owner   string
+	LeaseID string
 	Attempt int
 	Until   time.Time
 }
@@ -169,12 +175,12 @@ type OutboxClaim struct {
 	MaxAttempts int
 }
 
-// outboxClaimQuery leases due rows: (owner, until, until, now, kind, now,
-// max attempts, limit). The outer conditions repeat the inner ones so that,
-// should two claims ever reach the same row, the second re-checks it after
-// the first committed and finds it no longer due.
+// outboxClaimQuery leases due rows: (owner, lease id, until, until, now,
+// kind, now, max attempts, limit). The outer conditions repeat the inner
+// ones so that, should two claims ever reach the same row, the second
+// re-checks it after the first committed and finds it no longer due.
 func (db *DB) outboxClaimQuery() string {
-	return `UPDATE outbox SET lease_owner = ?, lease_until = ?, next_attempt_at = ?, attempts = attempts + 1
+	return `UPDATE outbox SET lease_owner = ?, lease_id = ?, lease_until = ?, next_attempt_at = ?, attempts = attempts + 1
 		WHERE state = 'pending' AND next_attempt_at <= ? AND id IN (
 			SELECT id FROM outbox
 			WHERE kind = ? AND state = 'pending' AND next_attempt_at <= ? AND attempts < ?
@@ -183,9 +189,9 @@ func (db *DB) outboxClaimQuery() string {
 }
 
 // outboxGiveUpQuery moves due rows whose attempts ran out to the dead-letter
-// list: (now, kind, now, max attempts, limit).
+// list: (now, now, kind, now, max attempts, limit).
 func (db *DB) outboxGiveUpQuery() string {
-	return `UPDATE outbox SET state = 'dead', lease_owner = NULL, lease_until = NULL,
+	return `UPDATE outbox SET state = 'dead', dead_at = ?, lease_owner = NULL, lease_id = NULL, lease_until = NULL,
 		last_error = 'gave up: the worker stopped during the last allowed attempt'
 		WHERE state = 'pending' AND next_attempt_at <= ? AND id IN (
 			SELECT id FROM outbox
@@ -210,11 +216,14 @@ func (db *DB) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxMessage, 
 	err := db.Write(ctx, func(tx *Tx) error {
 		out = nil
 		now := tx.Now()
-		if _, err := tx.exec(tx.db.outboxGiveUpQuery(), now, c.Kind, now, c.MaxAttempts, c.Limit); err != nil {
+		if _, err := tx.exec(tx.db.outboxGiveUpQuery(), now, now, c.Kind, now, c.MaxAttempts, c.Limit); err != nil {
 			return fmt.Errorf("dead-letter exhausted outbox rows: %w", err)
 		}
 		until := csphub.Normalize(now.Add(c.Lease)) // both engines keep microseconds
-		rows, err := tx.query(tx.db.outboxClaimQuery(), c.Owner, until, until, now, c.Kind, now, c.MaxAttempts, c.Limit)
+		// One lease id per claim, new at every try of the transaction: with
+		// the row id it names one lease of one row, never seen before.
+		leaseID := rand.Text()
+		rows, err := tx.query(tx.db.outboxClaimQuery(), c.Owner, leaseID, until, until, now, c.Kind, now, c.MaxAttempts, c.Limit)
 		if err != nil {
 			return fmt.Errorf("claim outbox rows: %w", err)
 		}
@@ -226,7 +235,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxMessage, 
 			if err := rows.Scan(&m.ID, &org, &m.Kind, &payload, &m.MessageID, &m.Attempt); err != nil {
 				return err
 			}
-			m.Owner, m.Until, m.OrgID, m.Payload = c.Owner, until, org.String, []byte(payload)
+			m.Owner, m.LeaseID, m.Until, m.OrgID, m.Payload = c.Owner, leaseID, until, org.String, []byte(payload)
 			out = append(out, m)
 		}
 		return rows.Err()
@@ -247,9 +256,9 @@ func (db *DB) MarkOutboxSent(ctx context.Context, l OutboxLease) (bool, error) {
 	var held bool
 	err := db.Write(ctx, func(tx *Tx) error {
 		res, err := tx.exec(`UPDATE outbox SET state = 'sent', sent_at = ?, payload = '', last_error = NULL,
-			lease_owner = NULL, lease_until = NULL
-			WHERE id = ? AND state = 'pending' AND lease_owner = ? AND attempts = ?`,
-			tx.Now(), l.ID, l.Owner, l.Attempt)
+			lease_owner = NULL, lease_id = NULL, lease_until = NULL
+			WHERE id = ? AND state = 'pending' AND lease_id = ?`,
+			tx.Now(), l.ID, l.LeaseID)
 		if err != nil {
 			return fmt.Errorf("mark outbox row sent: %w", err)
 		}
@@ -280,14 +289,14 @@ func (db *DB) FailOutbox(ctx context.Context, l OutboxLease, f OutboxFailure) (b
 	msg = strings.ToValidUTF8(msg, "?")
 	var held bool
 	err := db.Write(ctx, func(tx *Tx) error {
-		state := "pending"
+		state, deadAt := "pending", sql.NullTime{}
 		if f.DeadLetter {
-			state = "dead"
+			state, deadAt = "dead", sql.NullTime{Time: tx.Now(), Valid: true}
 		}
-		res, err := tx.exec(`UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?,
-			lease_owner = NULL, lease_until = NULL
-			WHERE id = ? AND state = 'pending' AND lease_owner = ? AND attempts = ?`,
-			state, csphub.Normalize(tx.Now().Add(max(f.RetryIn, 0))), msg, l.ID, l.Owner, l.Attempt)
+		res, err := tx.exec(`UPDATE outbox SET state = ?, dead_at = ?, next_attempt_at = ?, last_error = ?,
+			lease_owner = NULL, lease_id = NULL, lease_until = NULL
+			WHERE id = ? AND state = 'pending' AND lease_id = ?`,
+			state, deadAt, csphub.Normalize(tx.Now().Add(max(f.RetryIn, 0))), msg, l.ID, l.LeaseID)
 		if err != nil {
 			return fmt.Errorf("record outbox failure: %w", err)
 		}
@@ -300,13 +309,13 @@ func (db *DB) FailOutbox(ctx context.Context, l OutboxLease, f OutboxFailure) (b
 
 // ReleaseOutbox gives back a claimed row that was not attempted (the worker
 // is stopping), so that another worker may take it at once instead of
-// waiting for the lease to end.
+// waiting for the lease to end. A lease already taken over is left alone.
 func (db *DB) ReleaseOutbox(ctx context.Context, l OutboxLease) error {
 	return db.Write(ctx, func(tx *Tx) error {
 		_, err := tx.exec(`UPDATE outbox SET next_attempt_at = ?, attempts = attempts - 1,
-			lease_owner = NULL, lease_until = NULL
-			WHERE id = ? AND state = 'pending' AND lease_owner = ? AND attempts = ?`,
-			tx.Now(), l.ID, l.Owner, l.Attempt)
+			lease_owner = NULL, lease_id = NULL, lease_until = NULL
+			WHERE id = ? AND state = 'pending' AND lease_id = ?`,
+			tx.Now(), l.ID, l.LeaseID)
 		if err != nil {
 			return fmt.Errorf("release outbox row: %w", err)
 		}
@@ -369,6 +378,7 @@ type OutboxEntry struct {
 	LastError     string     `json:"last_error,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	SentAt        *time.Time `json:"sent_at,omitempty"`
+	DeadAt        *time.Time `json:"dead_at,omitempty"`
 }
 
 // OutboxEntry returns one outbox row.
@@ -378,11 +388,11 @@ func (tx *Tx) OutboxEntry(id string) (OutboxEntry, error) {
 		return e, csphub.NotFound("outbox_message")
 	}
 	var org, owner, lastErr sql.NullString
-	var sent sql.NullTime
+	var sent, dead sql.NullTime
 	err := tx.queryRow(`SELECT id, org_id, kind, message_id, state, attempts, next_attempt_at, lease_owner,
-		last_error, created_at, sent_at FROM outbox WHERE id = ?`, id).
+		last_error, created_at, sent_at, dead_at FROM outbox WHERE id = ?`, id).
 		Scan(&e.ID, &org, &e.Kind, &e.MessageID, &e.State, &e.Attempts, &e.NextAttemptAt, &owner,
-			&lastErr, &e.CreatedAt, &sent)
+			&lastErr, &e.CreatedAt, &sent, &dead)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, csphub.NotFound("outbox_message")
 	}
@@ -395,11 +405,15 @@ func (tx *Tx) OutboxEntry(id string) (OutboxEntry, error) {
 		t := sent.Time.UTC()
 		e.SentAt = &t
 	}
+	if dead.Valid {
+		t := dead.Time.UTC()
+		e.DeadAt = &t
+	}
 	return e, nil
 }
 
-// DeadLetter is an outbox row delivery gave up on. For emails, To and
-// Subject say which message it is; the body is never listed.
+// DeadLetter is an outbox row delivery gave up on. For emails, To,
+// Template and Subject say which message it is; the body is never listed.
 type DeadLetter struct {
 	ID        string    `json:"id"`
 	OrgID     string    `json:"org_id,omitempty"`
@@ -408,19 +422,23 @@ type DeadLetter struct {
 	Attempts  int       `json:"attempts"`
 	LastError string    `json:"last_error"`
 	CreatedAt time.Time `json:"created_at"`
+	DeadAt    time.Time `json:"dead_at"`
 	To        string    `json:"to,omitempty"`
+	Template  string    `json:"template,omitempty"`
 	Subject   string    `json:"subject,omitempty"`
 }
 
-// DeadLetterPage is one page of dead letters, oldest first. Next is the
-// cursor of the following page, "" after the last.
+// DeadLetterPage is one page of dead letters, in the order they died. Next
+// is the cursor of the following page, "" after the last.
 type DeadLetterPage struct {
 	Items []DeadLetter `json:"items"`
 	Next  string       `json:"next,omitempty"`
 }
 
-// DeadLetters lists dead letters oldest first, limit per page, after the
-// cursor of the previous page ("" for the first).
+// DeadLetters lists dead letters in the order they died, limit per page,
+// after the cursor of the previous page ("" for the first). Paging by the
+// time of death rather than of creation means a row that dies after an
+// operator read a page lands after their cursor, on a page still to come.
 func (tx *Tx) DeadLetters(after string, limit int) (DeadLetterPage, error) {
 	limit = pageLimit(limit)
 	pos, err := parseCursor(after)
@@ -438,14 +456,14 @@ func (tx *Tx) DeadLetters(after string, limit int) (DeadLetterPage, error) {
 		var d DeadLetter
 		var org, lastErr sql.NullString
 		var payload string
-		if err := rows.Scan(&d.ID, &org, &d.Kind, &d.MessageID, &d.Attempts, &lastErr, &d.CreatedAt, &payload); err != nil {
+		if err := rows.Scan(&d.ID, &org, &d.Kind, &d.MessageID, &d.Attempts, &lastErr, &d.CreatedAt, &d.DeadAt, &payload); err != nil {
 			return DeadLetterPage{}, err
 		}
-		d.OrgID, d.LastError, d.CreatedAt = org.String, lastErr.String, d.CreatedAt.UTC()
+		d.OrgID, d.LastError, d.CreatedAt, d.DeadAt = org.String, lastErr.String, d.CreatedAt.UTC(), d.DeadAt.UTC()
 		if d.Kind == OutboxEmail {
 			var e Email
 			if json.Unmarshal([]byte(payload), &e) == nil {
-				d.To, d.Subject = e.To, e.Subject
+				d.To, d.Template, d.Subject = e.To, e.Template, e.Subject
 			}
 		}
 		page.Items = append(page.Items, d)
@@ -456,24 +474,25 @@ func (tx *Tx) DeadLetters(after string, limit int) (DeadLetterPage, error) {
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]
-		page.Next = formatCursor(last.CreatedAt, last.ID)
+		page.Next = formatCursor(last.DeadAt, last.ID)
 	}
 	return page, nil
 }
 
 func deadLettersQuery(after cursor, limit int) (string, []any) {
-	q := `SELECT id, org_id, kind, message_id, attempts, last_error, created_at, payload FROM outbox WHERE state = 'dead'`
+	q := `SELECT id, org_id, kind, message_id, attempts, last_error, created_at, dead_at, payload FROM outbox WHERE state = 'dead'`
 	var args []any
 	if after.ok {
-		q += ` AND (created_at, id) > (?, ?)`
+		q += ` AND (dead_at, id) > (?, ?)`
 		args = append(args, after.at, after.id)
 	}
-	return q + ` ORDER BY created_at, id LIMIT ?`, append(args, limit)
+	return q + ` ORDER BY dead_at, id LIMIT ?`, append(args, limit)
 }
 
 // RetryDeadLetter puts a dead letter back in the queue with a fresh count of
 // attempts, due now (an operator fixed the cause). A row that is not dead is
-// not found.
+// not found. Resetting attempts is safe because leases are fenced by their
+// lease id, never by the attempt count.
 func (tx *Tx) RetryDeadLetter(id string) error {
 	if !csphub.ValidID(id) {
 		return csphub.NotFound("dead_letter")
@@ -486,8 +505,8 @@ func (tx *Tx) RetryDeadLetter(id string) error {
 	if err != nil {
 		return fmt.Errorf("read dead letter: %w", err)
 	}
-	if _, err := tx.exec(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?,
-		lease_owner = NULL, lease_until = NULL WHERE id = ? AND state = 'dead'`, tx.Now(), id); err != nil {
+	if _, err := tx.exec(`UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, dead_at = NULL,
+		lease_owner = NULL, lease_id = NULL, lease_until = NULL WHERE id = ? AND state = 'dead'`, tx.Now(), id); err != nil {
 		return fmt.Errorf("retry dead letter: %w", err)
 	}
 	tx.AfterCommit(func() { tx.db.outboxWake.notify(kind) })

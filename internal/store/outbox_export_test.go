@@ -18,8 +18,8 @@ func (db *DB) OutboxQueryPlansForTest(ctx context.Context) (map[string]string, e
 		q    string
 		args []any
 	}{
-		"claim":    {db.outboxClaimQuery(), []any{"w", now, now, now, OutboxEmail, now, 5, 10}},
-		"give up":  {db.outboxGiveUpQuery(), []any{now, OutboxEmail, now, 5, 10}},
+		"claim":    {db.outboxClaimQuery(), []any{"w", "lease", now, now, now, OutboxEmail, now, 5, 10}},
+		"give up":  {db.outboxGiveUpQuery(), []any{now, now, OutboxEmail, now, 5, 10}},
 		"depth":    {outboxDepthQuery, []any{OutboxEmail}},
 		"next due": {outboxNextDueQuery, []any{OutboxEmail}},
 		"purge":    {outboxPurgeQuery, []any{now, 10}},

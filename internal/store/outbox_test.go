@@ -277,7 +277,7 @@ func TestOutboxFailureBacksOffDeadLettersAndRetries(t *testing.T) {
 		if !woken(db) {
 			t.Fatal("retrying a dead letter did not wake the worker")
 		}
-		if e := outboxEntry(t, db, ref.ID); e.State != "pending" || e.Attempts != 0 || !e.NextAttemptAt.Equal(clock.Now()) {
+		if e := outboxEntry(t, db, ref.ID); e.State != "pending" || e.Attempts != 0 || !e.NextAttemptAt.Equal(clock.Now()) || e.DeadAt != nil {
 			t.Fatalf("entry after retry = %+v", e)
 		}
 		if got := claimOutbox(t, db, "w", 10, 5); len(got) != 1 || got[0].Attempt != 1 || got[0].MessageID != ref.MessageID {
@@ -309,8 +309,9 @@ func TestOutboxGivesUpOnAMessageWhoseWorkerKeepsDying(t *testing.T) {
 		if got := claimOutbox(t, db, "w", 10, 2); len(got) != 0 {
 			t.Fatalf("claimed a message past its attempts: %+v", got)
 		}
-		if e := outboxEntry(t, db, ref.ID); e.State != "dead" || !strings.Contains(e.LastError, "gave up") {
-			t.Fatalf("entry = %+v, want dead", e)
+		if e := outboxEntry(t, db, ref.ID); e.State != "dead" || !strings.Contains(e.LastError, "gave up") ||
+			e.DeadAt == nil || !e.DeadAt.Equal(clock.Now()) {
+			t.Fatalf("entry = %+v, want dead since %v", e, clock.Now())
 		}
 	})
 }
@@ -522,6 +523,134 @@ func TestOutboxAndMailboxQueriesUseTheirIndexes(t *testing.T) {
 			if engine == "postgres" && strings.Contains(plan, "Sort") && name != "purge" {
 				t.Errorf("%s: sorts instead of reading the index in order:\n%s", name, plan)
 			}
+		}
+	})
+}
+
+// The fencing token is the lease id, new at every claim. A release or an
+// operator's retry takes the attempt count back to a value it had before, so
+// the same worker can claim the row again with the very (owner, attempt) of
+// an earlier lease; that earlier lease must still be unable to mark the row.
+func TestOutboxEveryClaimIsFencedByItsOwnLeaseID(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		clock := csphub.NewManualClock(outboxT0)
+		db := openOutboxDB(t, engine, clock)
+
+		// Released, then claimed again by the same worker.
+		released := enqueueOutbox(t, db, outboxEmail("released@example.com"))
+		old := claimOutbox(t, db, "w", 1, 5)[0]
+		if err := db.ReleaseOutbox(ctx, old.OutboxLease); err != nil {
+			t.Fatal(err)
+		}
+		cur := claimOutbox(t, db, "w", 1, 5)[0]
+		if cur.ID != released.ID || cur.Owner != old.Owner || cur.Attempt != old.Attempt || cur.LeaseID == old.LeaseID || cur.LeaseID == "" {
+			t.Fatalf("claims %+v then %+v: want the same owner and attempt under a new lease id", old.OutboxLease, cur.OutboxLease)
+		}
+		if held, err := db.MarkOutboxSent(ctx, old.OutboxLease); err != nil || held {
+			t.Fatalf("a released lease marked the row sent: %v %v", held, err)
+		}
+		if held, err := db.FailOutbox(ctx, old.OutboxLease, store.OutboxFailure{Error: "stale", DeadLetter: true}); err != nil || held {
+			t.Fatalf("a released lease failed the row: %v %v", held, err)
+		}
+		if err := db.ReleaseOutbox(ctx, old.OutboxLease); err != nil {
+			t.Fatal(err)
+		}
+		if e := outboxEntry(t, db, released.ID); e.State != "pending" || e.LeaseOwner != "w" || e.Attempts != 1 || e.LastError != "" {
+			t.Fatalf("a released lease changed the row: %+v", e)
+		}
+		if got := claimOutbox(t, db, "other", 1, 5); len(got) != 0 {
+			t.Fatalf("a released lease handed back a row held by another claim: %+v", got)
+		}
+		if held, err := db.MarkOutboxSent(ctx, cur.OutboxLease); err != nil || !held {
+			t.Fatalf("the current lease could not mark the row: %v %v", held, err)
+		}
+
+		// Dead, retried by an operator, then claimed again by the same worker.
+		retried := enqueueOutbox(t, db, outboxEmail("retried@example.com"))
+		old = claimOutbox(t, db, "w", 1, 5)[0]
+		if held, err := db.FailOutbox(ctx, old.OutboxLease, store.OutboxFailure{Error: "550", DeadLetter: true}); err != nil || !held {
+			t.Fatalf("dead-letter: %v %v", held, err)
+		}
+		if err := db.Write(ctx, func(tx *store.Tx) error { return tx.RetryDeadLetter(retried.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		cur = claimOutbox(t, db, "w", 1, 5)[0]
+		if cur.ID != retried.ID || cur.Owner != old.Owner || cur.Attempt != old.Attempt || cur.LeaseID == old.LeaseID {
+			t.Fatalf("claims %+v then %+v: want the same owner and attempt under a new lease id", old.OutboxLease, cur.OutboxLease)
+		}
+		if held, err := db.MarkOutboxSent(ctx, old.OutboxLease); err != nil || held {
+			t.Fatalf("a lease from before the retry marked the row sent: %v %v", held, err)
+		}
+		if held, err := db.FailOutbox(ctx, old.OutboxLease, store.OutboxFailure{Error: "stale", DeadLetter: true}); err != nil || held {
+			t.Fatalf("a lease from before the retry failed the row: %v %v", held, err)
+		}
+		if held, err := db.FailOutbox(ctx, cur.OutboxLease, store.OutboxFailure{Error: "451", RetryIn: time.Minute}); err != nil || !held {
+			t.Fatalf("the current lease could not record its failure: %v %v", held, err)
+		}
+		if e := outboxEntry(t, db, retried.ID); e.State != "pending" || e.LastError != "451" || e.DeadAt != nil {
+			t.Fatalf("entry %+v", e)
+		}
+	})
+}
+
+// Dead letters are paged by when they died: a message that dies while an
+// operator pages through the list shows up on a later page, even though it
+// was created before the messages already listed.
+func TestOutboxDeadLettersArePagedByTimeOfDeath(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		clock := csphub.NewManualClock(outboxT0)
+		db := openOutboxDB(t, engine, clock)
+		var refs []store.OutboxRef
+		for _, to := range []string{"first@example.com", "second@example.com", "third@example.com"} {
+			refs = append(refs, enqueueOutbox(t, db, outboxEmail(to)))
+			clock.Advance(time.Second)
+		}
+		leases := map[string]store.OutboxLease{}
+		for _, m := range claimOutbox(t, db, "w", 10, 5) {
+			leases[m.ID] = m.OutboxLease
+		}
+		diedAt := map[string]time.Time{}
+		die := func(ref store.OutboxRef) {
+			t.Helper()
+			clock.Advance(time.Second)
+			if held, err := db.FailOutbox(ctx, leases[ref.ID], store.OutboxFailure{Error: "550", DeadLetter: true}); err != nil || !held {
+				t.Fatalf("dead-letter %s: %v %v", ref.ID, held, err)
+			}
+			diedAt[ref.ID] = clock.Now()
+		}
+		var listed []string
+		list := func(cursor string) string {
+			t.Helper()
+			var page store.DeadLetterPage
+			if err := db.Read(ctx, func(tx *store.Tx) (err error) { page, err = tx.DeadLetters(cursor, 1); return }); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range page.Items {
+				if !d.DeadAt.Equal(diedAt[d.ID]) || d.Template != "smtp_test" || d.CreatedAt.IsZero() {
+					t.Errorf("dead letter %+v, want dead at %v", d, diedAt[d.ID])
+				}
+				listed = append(listed, d.ID)
+			}
+			return page.Next
+		}
+
+		die(refs[1])
+		die(refs[2])
+		cursor := list("") // the operator reads the first page
+		die(refs[0])       // the oldest message dies meanwhile
+		for pages := 0; cursor != ""; pages++ {
+			if pages > 3 {
+				t.Fatal("pagination does not end")
+			}
+			cursor = list(cursor)
+		}
+		if want := []string{refs[1].ID, refs[2].ID, refs[0].ID}; !slices.Equal(listed, want) {
+			t.Fatalf("pages listed %v, want %v (in the order they died, none left behind the cursor)", listed, want)
+		}
+		if e := outboxEntry(t, db, refs[0].ID); e.DeadAt == nil || !e.DeadAt.Equal(diedAt[refs[0].ID]) {
+			t.Fatalf("entry %+v, want dead at %v", e, diedAt[refs[0].ID])
 		}
 	})
 }

@@ -1,7 +1,7 @@
 // Package smtptest runs a real SMTP server in the test process (emersion's
 // go-smtp on 127.0.0.1): it records what it accepts, and can be made to
-// refuse mail, reject recipients, require authentication and TLS, or go
-// down and come back on the same address.
+// refuse mail, reject recipients, require authentication and TLS, stall
+// after receiving a message, or go down and come back on the same address.
 package smtptest
 
 import (
@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"math/big"
 	"mime"
@@ -75,13 +76,17 @@ type Server struct {
 	rcptErr    map[string]*smtp.SMTPError
 	received   chan struct{} // closed and replaced at every accepted message
 	connection int
+	stall      chan struct{} // non-nil while messages are held; closed to release them
+	stalled    int           // messages held so far
+	hangUps    int           // held messages whose client hung up
+	stallSeen  chan struct{} // closed and replaced at every held message
 }
 
 // Start runs a server on 127.0.0.1 with a free port, stopped when the test
 // ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	s := &Server{t: t, opts: opts, rcptErr: map[string]*smtp.SMTPError{}, received: make(chan struct{})}
+	s := &Server{t: t, opts: opts, rcptErr: map[string]*smtp.SMTPError{}, received: make(chan struct{}), stallSeen: make(chan struct{})}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("smtptest: listen: %v", err)
@@ -127,11 +132,15 @@ func (s *Server) Port() int {
 }
 
 // Stop closes the server and every connection: connections are refused
-// until Restart.
+// until Restart. Held messages are released.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	srv, l := s.srv, s.listener
 	s.srv, s.listener = nil, nil
+	if s.stall != nil {
+		close(s.stall)
+		s.stall = nil
+	}
 	s.mu.Unlock()
 	if srv != nil {
 		// The listener is closed here too: Serve may not have registered it
@@ -180,6 +189,59 @@ func (s *Server) RejectRecipient(addr string, code int) {
 	if code != 0 {
 		s.rcptErr[strings.ToLower(addr)] = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
 	}
+}
+
+// StallData makes the server read each message to its end and then hold
+// it, answering nothing, as a server that hangs at the worst moment does:
+// the client cannot know whether its message got through. Calling release
+// lets the held sessions go on, accepting their messages, and the server
+// answer at once again; a message whose client hung up meanwhile is never
+// accepted.
+func (s *Server) StallData() (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stall == nil {
+		s.stall = make(chan struct{})
+	}
+	ch := s.stall
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.stall == ch {
+			close(ch)
+			s.stall = nil
+		}
+	}
+}
+
+// WaitStalled waits until at least n messages were held; the test fails if
+// that takes longer than timeout.
+func (s *Server) WaitStalled(n int, timeout time.Duration) {
+	s.t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		got, ch := s.stalled, s.stallSeen
+		s.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			s.t.Fatalf("smtptest: %d messages held after %v, want %d", got, timeout, n)
+			return
+		}
+	}
+}
+
+// HungUp counts the held messages whose client closed the connection while
+// waiting for the answer.
+func (s *Server) HungUp() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hangUps
 }
 
 // Messages returns the accepted messages, in order.
@@ -284,6 +346,9 @@ func (se *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if se.holdUntilReleased() {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "the client hung up"}
+	}
 	m := Message{From: se.from, To: se.to, Data: data, Username: se.username}
 	if _, ok := se.conn.TLSConnectionState(); ok || se.tls {
 		m.TLS = true
@@ -300,6 +365,46 @@ func (se *session) Data(r io.Reader) error {
 	se.s.received = make(chan struct{})
 	se.s.mu.Unlock()
 	return nil
+}
+
+// holdUntilReleased waits, while the server is stalling, until it is
+// released or the client hangs up, and reports whether the client hung up.
+func (se *session) holdUntilReleased() (hungUp bool) {
+	se.s.mu.Lock()
+	release := se.s.stall
+	if release == nil {
+		se.s.mu.Unlock()
+		return false
+	}
+	se.s.stalled++
+	close(se.s.stallSeen)
+	se.s.stallSeen = make(chan struct{})
+	se.s.mu.Unlock()
+
+	// A client waiting for the answer sends nothing, so a read on the
+	// connection returns only once the client hangs up (or the read is
+	// cut short below, on release).
+	nc := se.conn.Conn()
+	gone := make(chan bool, 1)
+	_ = nc.SetReadDeadline(time.Time{})
+	go func() {
+		var b [1]byte
+		_, err := nc.Read(b[:])
+		var ne net.Error
+		gone <- !(errors.As(err, &ne) && ne.Timeout())
+	}()
+	select {
+	case <-release:
+		_ = nc.SetReadDeadline(time.Now()) // end the read; go-smtp sets its own deadline again
+		hungUp = <-gone
+	case hungUp = <-gone:
+	}
+	if hungUp {
+		se.s.mu.Lock()
+		se.s.hangUps++
+		se.s.mu.Unlock()
+	}
+	return hungUp
 }
 
 func (se *session) Reset()        { se.from, se.to = "", nil }

@@ -23,7 +23,7 @@ INSERT INTO sequences (name, value) VALUES ('audit', 0), ('events', 0);
 -- after commit and in commit order.
 CREATE TABLE audit_records (
     id            UUID PRIMARY KEY,
-    position      INTEGER UNIQUE,
+    position      BIGINT UNIQUE,
     actor_kind    TEXT NOT NULL,
     actor_id      TEXT NOT NULL,
     actor_org_id  UUID,
@@ -75,16 +75,24 @@ CREATE TABLE outbox (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     lease_owner     TEXT,
+    -- A fresh random value at every claim: the fencing token that the
+    -- holder's outcome must match. attempts cannot be one, since a retry
+    -- or a release takes it back to an earlier value.
+    lease_id        TEXT,
     lease_until     TIMESTAMPTZ,
     last_error      TEXT,
     created_at      TIMESTAMPTZ NOT NULL,
-    sent_at         TIMESTAMPTZ
+    sent_at         TIMESTAMPTZ,
+    -- When the row went to the dead-letter list: operators page by it, so
+    -- that a row dying later never falls behind their cursor.
+    dead_at         TIMESTAMPTZ,
+    CHECK (state <> 'dead' OR dead_at IS NOT NULL)
 );
 -- A claimed row's next_attempt_at is its lease end, so that one range scan
 -- finds both due rows and rows whose worker died; the count of this index is
 -- the outbox depth.
 CREATE INDEX outbox_due ON outbox (kind, next_attempt_at, id) WHERE state = 'pending';
-CREATE INDEX outbox_dead ON outbox (created_at, id) WHERE state = 'dead';
+CREATE INDEX outbox_dead ON outbox (dead_at, id) WHERE state = 'dead';
 CREATE INDEX outbox_sent ON outbox (sent_at) WHERE state = 'sent';
 
 -- Messages kept locally when no SMTP server is configured.

@@ -75,16 +75,24 @@ CREATE TABLE outbox (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
     lease_owner     TEXT,
+    -- A fresh random value at every claim: the fencing token that the
+    -- holder's outcome must match. attempts cannot be one, since a retry
+    -- or a release takes it back to an earlier value.
+    lease_id        TEXT,
     lease_until     TIMESTAMP,
     last_error      TEXT,
     created_at      TIMESTAMP NOT NULL,
-    sent_at         TIMESTAMP
+    sent_at         TIMESTAMP,
+    -- When the row went to the dead-letter list: operators page by it, so
+    -- that a row dying later never falls behind their cursor.
+    dead_at         TIMESTAMP,
+    CHECK (state <> 'dead' OR dead_at IS NOT NULL)
 );
 -- A claimed row's next_attempt_at is its lease end, so that one range scan
 -- finds both due rows and rows whose worker died; the count of this index is
 -- the outbox depth.
 CREATE INDEX outbox_due ON outbox (kind, next_attempt_at, id) WHERE state = 'pending';
-CREATE INDEX outbox_dead ON outbox (created_at, id) WHERE state = 'dead';
+CREATE INDEX outbox_dead ON outbox (dead_at, id) WHERE state = 'dead';
 CREATE INDEX outbox_sent ON outbox (sent_at) WHERE state = 'sent';
 
 -- Messages kept locally when no SMTP server is configured.
