@@ -72,7 +72,7 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 		MaxBodyBytes: cfg.MaxBodyBytes, IdempotencyTTL: cfg.IdempotencyTTL,
 		Authenticator: api.Credentials{Service: svc, Secure: secure}, SecureCookies: secure,
 	})
-	webOpts := web.Options{Logger: log}
+	webOpts := web.Options{Logger: log, Service: svc, SecureCookies: secure}
 	if cfg.SMTP.Host == "" {
 		webOpts.Mailbox, webOpts.MailboxAllowed = mailboxAdapter{svc}, loopbackOnly
 	}

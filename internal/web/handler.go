@@ -1,7 +1,9 @@
 // Package web serves csphub's server-rendered pages: html/template and one
 // stylesheet, all embedded, every visible word from the i18n catalogs.
-// Handlers here only read; they reach data through small interfaces (such
-// as Mailbox) that cmd/csphub wires to the store.
+// Pages reach data through small interfaces: Mailbox, which cmd/csphub
+// wires to the store, and Identity, the use cases of internal/service
+// behind sign-up, sign-in, MFA and password reset. Every change a reader
+// makes is a POST, refused when it comes from another site.
 package web
 
 import (
@@ -40,6 +42,15 @@ type Options struct {
 	// which wins over the cookie and Accept-Language. nil means none.
 	UserLanguage func(*http.Request) string
 
+	// Service runs the identity pages (sign-up, sign-in, MFA, password
+	// reset, sign-out) and shows who is signed in; nil disables them (they
+	// answer 404). cmd/csphub passes its *service.Service.
+	Service Identity
+
+	// SecureCookies says the site is served over HTTPS: the session cookie
+	// then gets Secure and the __Host- prefix, as the API's does.
+	SecureCookies bool
+
 	// Dev makes mistakes loud: a missing catalog key or a bad template
 	// argument fails the page (logged, 500) instead of showing the key.
 	Dev bool
@@ -56,6 +67,9 @@ type Handler struct {
 	pageSize  int
 	userLang  func(*http.Request) string
 	csrf      *http.CrossOriginProtection
+	svc       Identity
+	secure    bool
+	countries map[string][]countryOption // by language, sorted by name
 }
 
 const (
@@ -73,6 +87,8 @@ func New(opts Options) (*Handler, error) {
 		mailAllow: opts.MailboxAllowed,
 		pageSize:  opts.MailboxPageSize,
 		userLang:  opts.UserLanguage,
+		svc:       opts.Service,
+		secure:    opts.SecureCookies,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -100,6 +116,7 @@ func New(opts Options) (*Handler, error) {
 		return nil, err
 	}
 	h.pages = pages
+	h.countries = h.countryOptions()
 	h.csrf = http.NewCrossOriginProtection()
 	h.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, http.StatusForbidden)

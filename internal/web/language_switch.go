@@ -35,17 +35,22 @@ func (h *Handler) switchLanguage(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, http.StatusBadRequest)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, h.langCookie(r, lang))
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, safeReturnPath(r.PostForm.Get("return")), http.StatusSeeOther)
+}
+
+// langCookie remembers the reader's language.
+func (h *Handler) langCookie(r *http.Request, lang string) *http.Cookie {
+	return &http.Cookie{
 		Name:     i18n.CookieName,
 		Value:    lang,
 		Path:     "/",
 		MaxAge:   langCookieMaxAge,
 		HttpOnly: true, // nothing client-side reads it
-		Secure:   r.TLS != nil,
+		Secure:   h.secure || r.TLS != nil,
 		SameSite: http.SameSiteLaxMode,
-	})
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, safeReturnPath(r.PostForm.Get("return")), http.StatusSeeOther)
+	}
 }
 
 // safeReturnPath keeps a redirect target on this site: a path with an

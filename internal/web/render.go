@@ -25,9 +25,21 @@ const (
 	pageError          = "error"
 	pageMailboxList    = "mailbox_list"
 	pageMailboxMessage = "mailbox_message"
+	pageAccount        = "account"
+	pageSignup         = "signup"
+	pageSignIn         = "signin"
+	pageMFASetup       = "mfa_setup"
+	pageMFA            = "mfa"
+	pageRecoveryCodes  = "recovery_codes"
+	pageForgotPassword = "forgot_password"
+	pageResetPassword  = "reset_password"
 )
 
-var pageNames = []string{pageHome, pageError, pageMailboxList, pageMailboxMessage}
+var pageNames = []string{
+	pageHome, pageError, pageMailboxList, pageMailboxMessage,
+	pageAccount, pageSignup, pageSignIn, pageMFASetup, pageMFA, pageRecoveryCodes,
+	pageForgotPassword, pageResetPassword,
+}
 
 // pageSet holds every page parsed once per language, with T and the
 // formatting functions bound to that language, so that a request picks a
@@ -54,7 +66,8 @@ func (h *Handler) funcs(l *i18n.Localizer) template.FuncMap {
 }
 
 func parsePage(funcs template.FuncMap, name string) (*template.Template, error) {
-	return template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+	return template.New(name).Funcs(funcs).ParseFS(templateFiles,
+		"templates/layout.html", "templates/forms.html", "templates/"+name+".html")
 }
 
 func (h *Handler) parsePages() (pageSet, error) {
@@ -81,8 +94,24 @@ type layoutData struct {
 	ReturnPath     string // where the language switcher sends the reader back
 	Nav            string // the nav item to mark as current
 	MailboxEnabled bool
+	// IdentityEnabled shows the sign-in and sign-up links to visitors.
+	IdentityEnabled bool
+	// Account is who is signed in, nil for a visitor.
+	Account *accountInfo
+	// HideLangSwitch: the page cannot be shown again (a POST's answer that
+	// holds one-time secrets), so leaving it to switch language would lose it.
+	HideLangSwitch bool
 	Page           any
 }
+
+type accountInfo struct {
+	Name    string
+	OrgName string
+}
+
+// oneTimePage is implemented by page data that must not offer the
+// language switcher.
+type oneTimePage interface{ oneTime() bool }
 
 type languageChoice struct {
 	Tag     string
@@ -126,14 +155,22 @@ func (h *Handler) execute(buf *bytes.Buffer, r *http.Request, l *i18n.Localizer,
 	for i, tag := range langs {
 		choices[i] = languageChoice{Tag: tag.String(), Current: tag == l.Tag()}
 	}
-	return tmpl.ExecuteTemplate(buf, "layout", layoutData{
-		Lang:           l.Lang(),
-		Languages:      choices,
-		ReturnPath:     returnPathOf(r),
-		Nav:            nav,
-		MailboxEnabled: h.mailboxEnabled(r),
-		Page:           data,
-	})
+	ld := layoutData{
+		Lang:            l.Lang(),
+		Languages:       choices,
+		ReturnPath:      returnPathOf(r),
+		Nav:             nav,
+		MailboxEnabled:  h.mailboxEnabled(r),
+		IdentityEnabled: h.svc != nil,
+		Page:            data,
+	}
+	if v := viewerFrom(r.Context()); v != nil && v.me.User != nil {
+		ld.Account = &accountInfo{Name: v.me.User.Name, OrgName: v.me.Organization.Name}
+	}
+	if p, ok := data.(oneTimePage); ok && p.oneTime() {
+		ld.HideLangSwitch = true
+	}
+	return tmpl.ExecuteTemplate(buf, "layout", ld)
 }
 
 // returnPathOf is the page to come back to after switching language: the

@@ -14,5 +14,28 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /mailbox/{id}", h.page(h.mailboxMessage))
 	mux.HandleFunc("GET /mailbox/{id}/html", h.mailboxMessageHTML)
 	mux.HandleFunc("GET /static/", h.static)
+	if h.svc != nil {
+		// Without the service these paths fall to "/" and answer 404.
+		mux.Handle("GET /signup", h.page(h.signupForm))
+		mux.Handle("POST /signup", h.post(h.signup))
+		mux.Handle("GET /signin", h.page(h.signInForm))
+		mux.Handle("POST /signin", h.post(h.signIn))
+		mux.Handle("POST /signout", h.post(h.signOut))
+		mux.Handle("GET /mfa/setup", h.page(h.mfaSetupForm))
+		mux.Handle("POST /mfa/setup", h.post(h.mfaSetupStart))
+		mux.Handle("GET /mfa", h.page(h.mfaForm))
+		mux.Handle("POST /mfa", h.post(h.mfaVerify))
+		mux.Handle("POST /mfa/recovery", h.post(h.mfaRecovery))
+		mux.Handle("GET /forgot-password", h.page(h.forgotPasswordForm))
+		mux.Handle("POST /forgot-password", h.post(h.forgotPassword))
+		mux.Handle("GET /reset-password/{token}", h.page(h.resetPasswordForm))
+		mux.Handle("POST /reset-password/{token}", h.post(h.resetPassword))
+	}
 	mux.Handle("/", h.page(h.notFound))
+}
+
+// post wraps a form handler: a cross-site request is refused before the
+// session is even looked up.
+func (h *Handler) post(fn http.HandlerFunc) http.Handler {
+	return h.csrf.Handler(h.page(fn))
 }

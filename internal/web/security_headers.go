@@ -8,10 +8,16 @@ import "net/http"
 const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
 	"frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-// page wraps a page handler with the headers every HTML page carries.
+// page wraps a page handler with the headers every HTML page carries, and
+// loads the session, if any, so that the layout can show who is signed in.
 func (h *Handler) page(fn http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setPageHeaders(w.Header())
+		r, err := h.withViewer(w, r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		fn(w, r)
 	})
 }
