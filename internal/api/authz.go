@@ -45,6 +45,13 @@ var authorization = map[string]Access{
 	"DELETE /api/v1/api-tokens/{id}":       credentialAdmins,
 
 	"POST /api/v1/operator/mail-tests": {Roles: []string{csphub.RoleOperatorAdmin}},
+
+	"GET /api/v1/users":                            userAdmins,
+	"POST /api/v1/users":                           userAdmins,
+	"GET /api/v1/users/{id}":                       userAdmins,
+	"PATCH /api/v1/users/{id}":                     userAdmins,
+	"DELETE /api/v1/users/{id}":                    userAdmins,
+	"POST /api/v1/user-invitations/{token}/accept": public,
 }
 
 // guard wraps an API handler with the route's access rule: the caller is

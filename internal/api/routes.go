@@ -86,6 +86,8 @@ func (a *API) routes() {
 		Tags:          []string{"operator"},
 		DefaultStatus: http.StatusCreated,
 	}, a.sendTestEmail)
+
+	a.userRoutes()
 }
 
 // registerPlain adds the routes that are not JSON API operations: probes

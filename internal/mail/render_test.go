@@ -91,6 +91,10 @@ var samples = map[string]func(Lang) Message{
 		return PasswordReset{To: Recipient{Address: "jane@contoso.example", Lang: l},
 			Link: "https://csphub.example/reset-password/abc", ExpiresAt: time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)}
 	},
+	"user_invitation": func(l Lang) Message {
+		return UserInvitation{To: Recipient{Address: "jane@contoso.example", Name: "Jane Doe", Lang: l}, Organization: "Contoso",
+			InvitedBy: "Jeanne Martin", Link: "https://csphub.example/user-invitations/abc", ExpiresAt: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	},
 }
 
 // Every template pair defines a subject and a body in every language, and

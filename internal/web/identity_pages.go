@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"strings"
@@ -121,7 +122,7 @@ func (h *Handler) renderSignup(w http.ResponseWriter, r *http.Request, status in
 
 type signInPage struct {
 	Form formState
-	Done string // what just happened: "reset" or "signed_out", for a notice
+	Done string // what just happened: "reset", "invited" or "signed_out", for a notice
 }
 
 func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +132,7 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) {
 	}
 	page := signInPage{}
 	switch done := r.URL.Query().Get("done"); done {
-	case "reset", "signed_out":
+	case "reset", "signed_out", "invited":
 		page.Done = done
 	}
 	noStore(w)
@@ -394,9 +395,36 @@ type forgotPasswordPage struct {
 }
 
 type resetPasswordPage struct {
-	Form    formState
-	Token   string
-	Invalid bool // the link cannot work: used, expired or mangled
+	Form       formState
+	Token      string
+	Action     string // where the form posts: the link's own path
+	Invitation bool   // an invitation to join an organization, not a reset
+	Invalid    bool   // the link cannot work: used, expired or mangled
+}
+
+// passwordLink is an emailed link that lets its holder choose a password:
+// a password reset, or an invitation to join an organization. Both pages
+// work the same way and differ only in wording and in the use case called.
+type passwordLink struct {
+	path       string // the link's path, before the token
+	invitation bool
+	complete   func(ctx context.Context, token, password string) error
+	done       string // the sign-in page's notice afterwards
+}
+
+func (h *Handler) resetLink() passwordLink {
+	return passwordLink{path: "/reset-password/", done: "reset",
+		complete: func(ctx context.Context, token, pw string) error {
+			return h.svc.CompletePasswordReset(ctx, token, service.CompletePasswordResetInput{Password: pw})
+		}}
+}
+
+func (h *Handler) invitationLink() passwordLink {
+	return passwordLink{path: "/user-invitations/", invitation: true, done: "invited",
+		complete: func(ctx context.Context, token, pw string) error {
+			_, err := h.svc.AcceptUserInvitation(ctx, token, service.AcceptUserInvitationInput{Password: pw})
+			return err
+		}}
 }
 
 func (h *Handler) forgotPasswordForm(w http.ResponseWriter, r *http.Request) {
@@ -448,42 +476,51 @@ func resetHeaders(w http.ResponseWriter) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 }
 
-func (h *Handler) resetPasswordForm(w http.ResponseWriter, r *http.Request) {
-	resetHeaders(w)
-	token := r.PathValue("token")
-	if !plausibleResetToken(token) {
-		h.render(w, r, http.StatusNotFound, pageResetPassword, "", resetPasswordPage{Invalid: true})
-		return
-	}
-	h.render(w, r, http.StatusOK, pageResetPassword, "", resetPasswordPage{Token: token})
+func (l passwordLink) page(token string) resetPasswordPage {
+	return resetPasswordPage{Token: token, Action: l.path + token, Invitation: l.invitation}
 }
 
-func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) {
-	resetHeaders(w)
-	token := r.PathValue("token")
-	if !plausibleResetToken(token) {
-		h.render(w, r, http.StatusNotFound, pageResetPassword, "", resetPasswordPage{Invalid: true})
-		return
-	}
-	if !h.parseForm(w, r) {
-		return
-	}
-	err := h.svc.CompletePasswordReset(r.Context(), token, service.CompletePasswordResetInput{Password: r.PostForm.Get("password")})
-	if err != nil {
-		e := csphub.AsError(err)
-		switch {
-		case e != nil && e.Kind == csphub.KindNotFound:
-			h.render(w, r, http.StatusNotFound, pageResetPassword, "", resetPasswordPage{Invalid: true})
-		case e != nil && e.Kind == csphub.KindInvalid && len(e.Fields) > 0:
-			var form formState
-			h.fieldErrors(r, h.localizer(r), &form, e.Fields, []string{"password"})
-			h.render(w, r, http.StatusUnprocessableEntity, pageResetPassword, "", resetPasswordPage{Token: token, Form: form})
-		default:
-			h.fail(w, r, err)
+func (h *Handler) passwordLinkForm(l passwordLink) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		resetHeaders(w)
+		token := r.PathValue("token")
+		if !plausibleResetToken(token) {
+			h.render(w, r, http.StatusNotFound, pageResetPassword, "", resetPasswordPage{Invalid: true, Invitation: l.invitation})
+			return
 		}
-		return
+		h.render(w, r, http.StatusOK, pageResetPassword, "", l.page(token))
 	}
-	redirect(w, r, "/signin?done=reset")
+}
+
+func (h *Handler) passwordLinkSubmit(l passwordLink) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		resetHeaders(w)
+		token := r.PathValue("token")
+		invalid := resetPasswordPage{Invalid: true, Invitation: l.invitation}
+		if !plausibleResetToken(token) {
+			h.render(w, r, http.StatusNotFound, pageResetPassword, "", invalid)
+			return
+		}
+		if !h.parseForm(w, r) {
+			return
+		}
+		err := l.complete(r.Context(), token, r.PostForm.Get("password"))
+		if err != nil {
+			e := csphub.AsError(err)
+			switch {
+			case e != nil && e.Kind == csphub.KindNotFound:
+				h.render(w, r, http.StatusNotFound, pageResetPassword, "", invalid)
+			case e != nil && e.Kind == csphub.KindInvalid && len(e.Fields) > 0:
+				page := l.page(token)
+				h.fieldErrors(r, h.localizer(r), &page.Form, e.Fields, []string{"password"})
+				h.render(w, r, http.StatusUnprocessableEntity, pageResetPassword, "", page)
+			default:
+				h.fail(w, r, err)
+			}
+			return
+		}
+		redirect(w, r, "/signin?done="+l.done)
+	}
 }
 
 // --- signed-in home ---

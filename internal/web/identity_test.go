@@ -12,6 +12,7 @@ import (
 	"csphub"
 	"csphub/internal/i18n"
 	"csphub/internal/service"
+	"csphub/internal/store"
 	"csphub/internal/testdb"
 	"csphub/internal/totp"
 )
@@ -20,6 +21,7 @@ import (
 // clock the test moves.
 type identityServer struct {
 	*testServer
+	db     *store.DB
 	svc    *service.Service
 	clock  *csphub.ManualClock
 	cookie string // the session cookie's name
@@ -34,7 +36,7 @@ func newIdentityServer(t *testing.T, secure bool) *identityServer {
 	if secure {
 		name = "__Host-csphub_session"
 	}
-	return &identityServer{testServer: newTestServer(t, Options{Service: svc, SecureCookies: secure}), svc: svc, clock: clock, cookie: name}
+	return &identityServer{testServer: newTestServer(t, Options{Service: svc, SecureCookies: secure}), db: db, svc: svc, clock: clock, cookie: name}
 }
 
 const goodPassword = "correct horse battery staple"
@@ -529,4 +531,49 @@ func TestIdentityPagesNeedTheService(t *testing.T) {
 
 	withService := newIdentityServer(t, false)
 	mustContain(t, withService.get(t, "/").body, `href="/signin"`, `href="/signup"`)
+}
+
+// An invited user follows the emailed link, chooses a password on the
+// same kind of page as a reset, and signs in with it.
+func TestUserInvitationByLink(t *testing.T) {
+	s := newIdentityServer(t, false)
+	b := catalog(t)
+	ctx := context.Background()
+	org, err := s.svc.Signup(ctx, service.SignupInput{Kind: "customer", OrgName: "Fabrikam", Country: "FR", Domain: "fabrikam.example",
+		Name: "Ada Admin", Email: "ada@fabrikam.example", Password: goodPassword, Lang: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := csphub.Actor{Kind: csphub.ActorUser, ID: org.User.ID, OrgID: org.Organization.ID, OrgKind: csphub.OrgCustomer, Roles: org.User.Roles}
+	if _, err := s.svc.InviteUser(ctx, admin, service.InviteUserInput{Email: "bob@fabrikam.example", Name: "Bob", Roles: []string{csphub.RoleUser}}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := s.db.ClaimOutbox(ctx, store.OutboxClaim{Kind: store.OutboxEmail, Owner: "test", Lease: time.Hour, Limit: 10, MaxAttempts: 5})
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("invitation emails: %d %v", len(msgs), err)
+	}
+	mail, err := msgs[0].Email()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`/user-invitations/[A-Za-z0-9_-]+`).FindString(mail.Text)
+	if m == "" {
+		t.Fatalf("no link in %q", mail.Text)
+	}
+	res := s.get(t, m)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("GET link: %d", res.StatusCode)
+	}
+	mustContain(t, res.body, text(b, "en", "invite.title"), `action="`+m+`"`)
+	if res := s.postForm(t, m, url.Values{"password": {"short"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("short password: %d", res.StatusCode)
+	}
+	wantRedirect(t, s.postForm(t, m, url.Values{"password": {"bob's long passphrase"}}), "/signin?done=invited")
+	mustContain(t, s.get(t, "/signin?done=invited").body, text(b, "en", "signin.notice.invited"))
+	res = s.postForm(t, m, url.Values{"password": {"bob's other passphrase"}})
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("link used twice: %d", res.StatusCode)
+	}
+	mustContain(t, res.body, text(b, "en", "invite.invalid.text"))
+	wantRedirect(t, s.signIn(t, "bob@fabrikam.example", "bob's long passphrase"), "/")
 }

@@ -28,8 +28,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		mux.Handle("POST /mfa/recovery", h.post(h.mfaRecovery))
 		mux.Handle("GET /forgot-password", h.page(h.forgotPasswordForm))
 		mux.Handle("POST /forgot-password", h.post(h.forgotPassword))
-		mux.Handle("GET /reset-password/{token}", h.page(h.resetPasswordForm))
-		mux.Handle("POST /reset-password/{token}", h.post(h.resetPassword))
+		mux.Handle("GET /reset-password/{token}", h.page(h.passwordLinkForm(h.resetLink())))
+		mux.Handle("POST /reset-password/{token}", h.post(h.passwordLinkSubmit(h.resetLink())))
+		mux.Handle("GET /user-invitations/{token}", h.page(h.passwordLinkForm(h.invitationLink())))
+		mux.Handle("POST /user-invitations/{token}", h.post(h.passwordLinkSubmit(h.invitationLink())))
 	}
 	mux.Handle("/", h.page(h.notFound))
 }

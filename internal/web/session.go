@@ -25,6 +25,7 @@ type Identity interface {
 	RedeemRecoveryCode(ctx context.Context, actor csphub.Actor, sessionToken, code string) (service.MFAResult, error)
 	RequestPasswordReset(ctx context.Context, in service.PasswordResetRequest) error
 	CompletePasswordReset(ctx context.Context, token string, in service.CompletePasswordResetInput) error
+	AcceptUserInvitation(ctx context.Context, token string, in service.AcceptUserInvitationInput) (service.UserView, error)
 }
 
 var _ Identity = (*service.Service)(nil)
