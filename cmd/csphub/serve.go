@@ -45,7 +45,8 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 		baseURL = "http://" + ln.Addr().String() // the real port when --listen asked for any
 	}
 	svc := service.New(db, log, service.Options{MailServer: mailServer(cfg), BaseURL: baseURL,
-		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute, RelaxMFA: cfg.RelaxMFA})
+		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute, RelaxMFA: cfg.RelaxMFA,
+		SSOAllowPrivateIssuers: cfg.SSOAllowPrivateIssuers})
 	op, created, err := svc.EnsureOperator(ctx, service.OperatorSeed{Name: "Operator", Country: "US", Domain: "localhost"})
 	if err != nil {
 		return fmt.Errorf("operator organization: %w", err)

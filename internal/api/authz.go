@@ -52,6 +52,12 @@ var authorization = map[string]Access{
 	"PATCH /api/v1/users/{id}":                     userAdmins,
 	"DELETE /api/v1/users/{id}":                    userAdmins,
 	"POST /api/v1/user-invitations/{token}/accept": public,
+
+	"GET /api/v1/sso":        ssoAdmins,
+	"PUT /api/v1/sso":        ssoAdmins,
+	"DELETE /api/v1/sso":     ssoAdmins,
+	"GET /auth/sso/start":    public,
+	"GET /auth/sso/callback": public,
 }
 
 // guard wraps an API handler with the route's access rule: the caller is

@@ -88,6 +88,7 @@ func (a *API) routes() {
 	}, a.sendTestEmail)
 
 	a.userRoutes()
+	a.ssoRoutes()
 }
 
 // registerPlain adds the routes that are not JSON API operations: probes

@@ -36,6 +36,9 @@ type Config struct {
 	SessionIdle     time.Duration `name:"session-idle" env:"CSPHUB_SESSION_IDLE" default:"8h" help:"A session unused for this long ends."`
 	SessionAbsolute time.Duration `name:"session-absolute" env:"CSPHUB_SESSION_ABSOLUTE" default:"168h" help:"Any session ends this long after sign-in."`
 	RelaxMFA        bool          `name:"relax-mfa" env:"CSPHUB_RELAX_MFA" help:"Let partner and operator users work without multi-factor authentication (deployment-wide; not recommended)."`
+	// Off by default: an organization's admin names the issuer, and must
+	// not be able to make csphub probe the network it runs in.
+	SSOAllowPrivateIssuers bool `name:"sso-allow-private-issuers" env:"CSPHUB_SSO_ALLOW_PRIVATE_ISSUERS" help:"Let organizations' OpenID providers be on loopback, private or link-local addresses (on-premises providers; plain HTTP on loopback for development)."`
 
 	SMTP   SMTP   `embed:"" prefix:"smtp-" group:"Email"`
 	Outbox Outbox `embed:"" prefix:"outbox-" group:"Outbox"`

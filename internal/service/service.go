@@ -37,6 +37,11 @@ type Options struct {
 	// RelaxMFA lets partner and operator users work without multi-factor
 	// authentication: a deployment-wide choice of the operator, never per user.
 	RelaxMFA bool
+	// SSOAllowPrivateIssuers lets organizations' OpenID providers live on
+	// loopback, private or link-local addresses (and over plain HTTP on
+	// loopback). Off by default: an organization's admin must not be able
+	// to make csphub probe the network it runs in.
+	SSOAllowPrivateIssuers bool
 }
 
 // New returns the use cases over db.
