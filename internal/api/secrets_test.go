@@ -36,6 +36,21 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// newLoggedEnv serves the API with real credentials and debug logs kept in
+// a buffer, for tests that search the logs for secrets.
+func newLoggedEnv(t *testing.T, engine string, clock csphub.Clock) (*env, *lockedBuffer) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	db := testdb.Open(t, engine, clock)
+	svc := service.New(db, log, service.Options{})
+	mux := http.NewServeMux()
+	a := api.New(mux, api.Options{Service: svc, Authenticator: api.Credentials{Service: svc}, Logger: log, MaxBodyBytes: 1 << 16})
+	srv := httptest.NewServer(api.Middleware(mux, log, nil, 1<<16))
+	t.Cleanup(srv.Close)
+	return &env{t: t, db: db, svc: svc, api: a, srv: srv}, logs
+}
+
 // B5: a scripted session through every identity flow, with debug logs on;
 // afterwards no password, session token, API token, TOTP secret, recovery
 // code or reset token appears in the logs, the audit records or the events.
@@ -43,15 +58,8 @@ func (l *lockedBuffer) String() string {
 func TestNoSecretLeaksIntoLogsAuditOrEvents(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, engine string) {
 		clock := csphub.NewManualClock(time.Date(2026, 11, 23, 9, 0, 10, 0, time.UTC))
-		logs := &lockedBuffer{}
-		log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		db := testdb.Open(t, engine, clock)
-		svc := service.New(db, log, service.Options{})
-		mux := http.NewServeMux()
-		a := api.New(mux, api.Options{Service: svc, Authenticator: api.Credentials{Service: svc}, Logger: log, MaxBodyBytes: 1 << 16})
-		srv := httptest.NewServer(api.Middleware(mux, log, nil, 1<<16))
-		defer srv.Close()
-		e := &env{t: t, db: db, svc: svc, api: a, srv: srv}
+		e, logs := newLoggedEnv(t, engine, clock)
+		db, svc := e.db, e.svc
 		var secrets []string
 
 		e.signup("partner", "admin@contoso.example")

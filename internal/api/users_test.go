@@ -7,9 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,7 +16,6 @@ import (
 	"time"
 
 	"csphub"
-	"csphub/internal/api"
 	"csphub/internal/password"
 	"csphub/internal/service"
 	"csphub/internal/store"
@@ -796,15 +793,9 @@ func TestOperatorUserManagement(t *testing.T) {
 func TestUserManagementKeepsSecretsOut(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, engine string) {
 		clock := csphub.NewManualClock(time.Date(2026, 11, 23, 9, 0, 10, 0, time.UTC))
-		logs := &lockedBuffer{}
-		log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		db := testdb.Open(t, engine, clock)
-		svc := service.New(db, log, service.Options{})
-		mux := http.NewServeMux()
-		a := api.New(mux, api.Options{Service: svc, Authenticator: api.Credentials{Service: svc}, Logger: log, MaxBodyBytes: 1 << 16})
-		srv := httptest.NewServer(api.Middleware(mux, log, nil, 1<<16))
-		defer srv.Close()
-		w := &userWorld{env: &env{t: t, db: db, svc: svc, api: a, srv: srv}, clock: clock, totp: map[string]string{}}
+		e, logs := newLoggedEnv(t, engine, clock)
+		db, svc := e.db, e.svc
+		w := &userWorld{env: e, clock: clock, totp: map[string]string{}}
 
 		_, admin := w.admin("customer", "a@fabrikam.example")
 		const chosen = "my own long invitation passphrase"

@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"csphub"
 )
@@ -112,11 +111,11 @@ func (tx *Tx) AuditRecordsOf(orgID string, after int64, limit int, actionPrefix 
 	args := []any{orgID, after}
 	if actionPrefix != "" {
 		filter = ` AND action LIKE ? ESCAPE '\'`
-		args = append(args, escapeLike(actionPrefix)+"%")
+		args = append(args, likePrefix(actionPrefix))
 	}
 	args = append(args, limit, orgID, orgID, after)
 	if actionPrefix != "" {
-		args = append(args, escapeLike(actionPrefix)+"%")
+		args = append(args, likePrefix(actionPrefix))
 	}
 	args = append(args, limit, limit)
 	rows, err := tx.query(`SELECT `+auditColumns+` FROM (
@@ -138,9 +137,4 @@ func (tx *Tx) AuditRecordsOf(orgID string, after int64, limit int, actionPrefix 
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
 }
