@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"csphub"
 	"csphub/internal/i18n"
 )
 
@@ -47,6 +48,15 @@ type Options struct {
 	// answer 404). cmd/csphub passes its *service.Service.
 	Service Identity
 
+	// Clock dates the API tokens created on the settings pages (their
+	// expiry is chosen in days); nil means the system clock. Tests pass the
+	// service's own clock so that both agree on "now".
+	Clock csphub.Clock
+
+	// SettingsPageSize is the number of users or API tokens per page of
+	// the settings lists; 0 means 50.
+	SettingsPageSize int
+
 	// SecureCookies says the site is served over HTTPS: the session cookie
 	// then gets Secure and the __Host- prefix, as the API's does.
 	SecureCookies bool
@@ -69,7 +79,10 @@ type Handler struct {
 	csrf      *http.CrossOriginProtection
 	svc       Identity
 	secure    bool
-	countries map[string][]countryOption // by language, sorted by name
+	clock     csphub.Clock
+	// settingsPageSize is the length of a settings list's page.
+	settingsPageSize int
+	countries        map[string][]countryOption // by language, sorted by name
 }
 
 const (
@@ -89,6 +102,15 @@ func New(opts Options) (*Handler, error) {
 		userLang:  opts.UserLanguage,
 		svc:       opts.Service,
 		secure:    opts.SecureCookies,
+		clock:     opts.Clock,
+
+		settingsPageSize: opts.SettingsPageSize,
+	}
+	if h.settingsPageSize <= 0 || h.settingsPageSize > maxMailboxPageSize {
+		h.settingsPageSize = defaultSettingsPageSize
+	}
+	if h.clock == nil {
+		h.clock = csphub.SystemClock{}
 	}
 	if h.log == nil {
 		h.log = slog.Default()

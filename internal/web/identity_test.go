@@ -36,7 +36,7 @@ func newIdentityServer(t *testing.T, secure bool) *identityServer {
 	if secure {
 		name = "__Host-csphub_session"
 	}
-	return &identityServer{testServer: newTestServer(t, Options{Service: svc, SecureCookies: secure}), db: db, svc: svc, clock: clock, cookie: name}
+	return &identityServer{testServer: newTestServer(t, Options{Service: svc, SecureCookies: secure, Clock: clock}), db: db, svc: svc, clock: clock, cookie: name}
 }
 
 const goodPassword = "correct horse battery staple"

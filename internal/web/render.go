@@ -33,12 +33,16 @@ const (
 	pageRecoveryCodes  = "recovery_codes"
 	pageForgotPassword = "forgot_password"
 	pageResetPassword  = "reset_password"
+	pageSettingsUsers  = "settings_users"
+	pageSettingsUser   = "settings_user"
+	pageSettingsTokens = "settings_tokens"
 )
 
 var pageNames = []string{
 	pageHome, pageError, pageMailboxList, pageMailboxMessage,
 	pageAccount, pageSignup, pageSignIn, pageMFASetup, pageMFA, pageRecoveryCodes,
 	pageForgotPassword, pageResetPassword,
+	pageSettingsUsers, pageSettingsUser, pageSettingsTokens,
 }
 
 // pageSet holds every page parsed once per language, with T and the
@@ -96,6 +100,8 @@ type layoutData struct {
 	MailboxEnabled bool
 	// IdentityEnabled shows the sign-in and sign-up links to visitors.
 	IdentityEnabled bool
+	// SettingsEnabled shows the Settings link to a reader who may use it.
+	SettingsEnabled bool
 	// Account is who is signed in, nil for a visitor.
 	Account *accountInfo
 	// HideLangSwitch: the page cannot be shown again (a POST's answer that
@@ -166,6 +172,7 @@ func (h *Handler) execute(buf *bytes.Buffer, r *http.Request, l *i18n.Localizer,
 	}
 	if v := viewerFrom(r.Context()); v != nil && v.me.User != nil {
 		ld.Account = &accountInfo{Name: v.me.User.Name, OrgName: v.me.Organization.Name}
+		ld.SettingsEnabled = !v.needsMFA() && v.canManageSettings()
 	}
 	if p, ok := data.(oneTimePage); ok && p.oneTime() {
 		ld.HideLangSwitch = true

@@ -32,6 +32,15 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		mux.Handle("POST /reset-password/{token}", h.post(h.passwordLinkSubmit(h.resetLink())))
 		mux.Handle("GET /user-invitations/{token}", h.page(h.passwordLinkForm(h.invitationLink())))
 		mux.Handle("POST /user-invitations/{token}", h.post(h.passwordLinkSubmit(h.invitationLink())))
+		mux.Handle("GET /settings", h.page(h.settingsHome))
+		mux.Handle("GET /settings/users", h.page(h.usersList))
+		mux.Handle("POST /settings/users", h.post(h.inviteUser))
+		mux.Handle("GET /settings/users/{id}", h.page(h.userEdit))
+		mux.Handle("POST /settings/users/{id}", h.post(h.userUpdate))
+		mux.Handle("POST /settings/users/{id}/delete", h.post(h.userDelete))
+		mux.Handle("GET /settings/api-tokens", h.page(h.tokensList))
+		mux.Handle("POST /settings/api-tokens", h.post(h.tokenCreate))
+		mux.Handle("POST /settings/api-tokens/{id}/revoke", h.post(h.tokenRevoke))
 	}
 	mux.Handle("/", h.page(h.notFound))
 }

@@ -26,6 +26,16 @@ type Identity interface {
 	RequestPasswordReset(ctx context.Context, in service.PasswordResetRequest) error
 	CompletePasswordReset(ctx context.Context, token string, in service.CompletePasswordResetInput) error
 	AcceptUserInvitation(ctx context.Context, token string, in service.AcceptUserInvitationInput) (service.UserView, error)
+
+	// Settings > Account settings.
+	ListUsers(ctx context.Context, actor csphub.Actor, q, pageToken string, pageSize int) (service.UserPage, error)
+	InviteUser(ctx context.Context, actor csphub.Actor, in service.InviteUserInput) (service.InvitedUser, error)
+	GetUser(ctx context.Context, actor csphub.Actor, id string) (service.UserView, error)
+	UpdateUser(ctx context.Context, actor csphub.Actor, id, ifMatch string, in service.UpdateUserInput) (service.UserView, error)
+	DeleteUser(ctx context.Context, actor csphub.Actor, id, ifMatch string) error
+	CreateAPIToken(ctx context.Context, actor csphub.Actor, in service.CreateAPITokenInput) (service.CreatedAPIToken, error)
+	ListAPITokens(ctx context.Context, actor csphub.Actor, pageToken string, pageSize int) (service.APITokenPage, error)
+	RevokeAPIToken(ctx context.Context, actor csphub.Actor, id string) error
 }
 
 var _ Identity = (*service.Service)(nil)
