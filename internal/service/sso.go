@@ -87,6 +87,10 @@ func ssoAdmin(actor csphub.Actor) error {
 	return nil
 }
 
+// SSORedirectURI is the redirect URI to register at a provider, which
+// admins need before any setting is saved.
+func (s *Service) SSORedirectURI() string { return s.ssoRedirectURI() }
+
 func (s *Service) ssoRedirectURI() string {
 	return strings.TrimSuffix(s.opts.BaseURL, "/") + SSOCallbackPath
 }

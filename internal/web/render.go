@@ -36,13 +36,14 @@ const (
 	pageSettingsUsers  = "settings_users"
 	pageSettingsUser   = "settings_user"
 	pageSettingsTokens = "settings_tokens"
+	pageSettingsSSO    = "settings_sso"
 )
 
 var pageNames = []string{
 	pageHome, pageError, pageMailboxList, pageMailboxMessage,
 	pageAccount, pageSignup, pageSignIn, pageMFASetup, pageMFA, pageRecoveryCodes,
 	pageForgotPassword, pageResetPassword,
-	pageSettingsUsers, pageSettingsUser, pageSettingsTokens,
+	pageSettingsUsers, pageSettingsUser, pageSettingsTokens, pageSettingsSSO,
 }
 
 // pageSet holds every page parsed once per language, with T and the
@@ -102,12 +103,26 @@ type layoutData struct {
 	IdentityEnabled bool
 	// SettingsEnabled shows the Settings link to a reader who may use it.
 	SettingsEnabled bool
+	// SSOSettingsEnabled shows the single sign-on tab of the settings.
+	SSOSettingsEnabled bool
 	// Account is who is signed in, nil for a visitor.
 	Account *accountInfo
 	// HideLangSwitch: the page cannot be shown again (a POST's answer that
 	// holds one-time secrets), so leaving it to switch language would lose it.
 	HideLangSwitch bool
 	Page           any
+}
+
+// settingsNav is what the settings tabs need: the current tab, and
+// whether the reader may see the single sign-on one.
+type settingsNav struct {
+	Current string
+	SSO     bool
+}
+
+// SettingsNav is called by the settings pages as ($.SettingsNav "users").
+func (d layoutData) SettingsNav(current string) settingsNav {
+	return settingsNav{Current: current, SSO: d.SSOSettingsEnabled}
 }
 
 type accountInfo struct {
@@ -173,6 +188,7 @@ func (h *Handler) execute(buf *bytes.Buffer, r *http.Request, l *i18n.Localizer,
 	if v := viewerFrom(r.Context()); v != nil && v.me.User != nil {
 		ld.Account = &accountInfo{Name: v.me.User.Name, OrgName: v.me.Organization.Name}
 		ld.SettingsEnabled = !v.needsMFA() && v.canManageSettings()
+		ld.SSOSettingsEnabled = ld.SettingsEnabled && v.canManageSSO()
 	}
 	if p, ok := data.(oneTimePage); ok && p.oneTime() {
 		ld.HideLangSwitch = true

@@ -41,6 +41,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		mux.Handle("GET /settings/api-tokens", h.page(h.tokensList))
 		mux.Handle("POST /settings/api-tokens", h.post(h.tokenCreate))
 		mux.Handle("POST /settings/api-tokens/{id}/revoke", h.post(h.tokenRevoke))
+		mux.Handle("GET /settings/sso", h.page(h.ssoForm))
+		mux.Handle("POST /settings/sso", h.post(h.ssoSave))
+		mux.Handle("POST /settings/sso/disable", h.post(h.ssoDisable))
 	}
 	mux.Handle("/", h.page(h.notFound))
 }

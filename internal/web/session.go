@@ -36,6 +36,10 @@ type Identity interface {
 	CreateAPIToken(ctx context.Context, actor csphub.Actor, in service.CreateAPITokenInput) (service.CreatedAPIToken, error)
 	ListAPITokens(ctx context.Context, actor csphub.Actor, pageToken string, pageSize int) (service.APITokenPage, error)
 	RevokeAPIToken(ctx context.Context, actor csphub.Actor, id string) error
+	GetSSO(ctx context.Context, actor csphub.Actor) (service.SSOSettings, error)
+	ConfigureSSO(ctx context.Context, actor csphub.Actor, in service.ConfigureSSOInput) (service.SSOSettings, error)
+	DisableSSO(ctx context.Context, actor csphub.Actor) error
+	SSORedirectURI() string
 }
 
 var _ Identity = (*service.Service)(nil)
