@@ -231,17 +231,17 @@ func (h *Handler) inviteUser(w http.ResponseWriter, r *http.Request) {
 }
 
 type userPage struct {
-	User     service.UserView
-	ETag     string
-	Action   string
-	Delete   string
-	Form     formState
-	Roles    []roleOption
-	Langs    []string
-	Partner  bool // shows how partner roles relate to delegated admin
-	IsSelf   bool
-	Done     string
-	Disabled bool // the status the form shows
+	User      service.UserView
+	ETag      string
+	Action    string
+	Delete    string
+	Form      formState
+	Roles     []roleOption
+	Languages []string
+	Partner   bool // shows how partner roles relate to delegated admin
+	IsSelf    bool
+	Done      string
+	Disabled  bool // the status the form shows
 }
 
 var userFields = []string{"name", "lang", "roles", "status"}
@@ -267,7 +267,7 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, v *viewer, 
 	l := h.localizer(r)
 	base := "/settings/users/" + url.PathEscape(u.ID)
 	page := userPage{User: u, ETag: etag, Action: base, Delete: base + "/delete", Form: form,
-		Roles: roleOptions(l, csphub.RolesOf(v.me.Organization.Kind), roles), Langs: h.languageTags(),
+		Roles: roleOptions(l, csphub.RolesOf(v.me.Organization.Kind), roles), Languages: h.languageTags(),
 		Partner: v.me.Organization.Kind == csphub.OrgPartner, IsSelf: u.ID == v.actor.ID, Done: done,
 		Disabled: form.Values["status"] == string(csphub.UserDisabled)}
 	noStore(w)
