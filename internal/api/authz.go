@@ -60,6 +60,16 @@ var authorization = map[string]Access{
 	"GET /auth/sso/callback": public,
 }
 
+// returnsSecrets lists the routes whose responses carry secrets (a token,
+// a TOTP secret, a session id, recovery codes). They ignore Idempotency-Key:
+// a stored response would keep the secret in the database and replay it.
+var returnsSecrets = map[string]bool{
+	"POST /api/v1/api-tokens":         true,
+	"POST /api/v1/me/mfa/totp":        true,
+	"POST /api/v1/me/mfa/totp/verify": true,
+	"POST /api/v1/me/mfa/recovery":    true,
+}
+
 // guard wraps an API handler with the route's access rule: the caller is
 // authenticated (when the route is not public) and holds one of its roles;
 // then keyed POSTs go through the idempotency mechanism.
@@ -99,7 +109,7 @@ func (a *API) guard(pattern string, h http.Handler) http.Handler {
 			}
 			r = r.WithContext(withToken(withActor(ctx, actor), sessionToken(r, a.opts.SecureCookies)))
 		}
-		if r.Method == http.MethodPost && !acc.Public && r.Header.Get("Idempotency-Key") != "" {
+		if r.Method == http.MethodPost && !acc.Public && !returnsSecrets[pattern] && r.Header.Get("Idempotency-Key") != "" {
 			a.idempotent(pattern, w, r, h)
 			return
 		}

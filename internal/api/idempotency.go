@@ -19,8 +19,9 @@ import (
 // idempotent runs a POST that carries an Idempotency-Key: the same key and
 // body replay the stored response, the same key with another body is
 // refused (422), and a request that arrives while the first one runs is
-// refused (409). Keys are namespaced by the caller's organization, so they
-// apply to signed-in callers only: public routes ignore them.
+// refused (409). Keys are namespaced by the caller's organization and, in
+// it, by the caller, so they apply to signed-in callers only: public routes
+// ignore them.
 func (a *API) idempotent(pattern string, w http.ResponseWriter, r *http.Request, h http.Handler) {
 	ctx := r.Context()
 	key := r.Header.Get("Idempotency-Key")
@@ -40,7 +41,11 @@ func (a *API) idempotent(pattern string, w http.ResponseWriter, r *http.Request,
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
-	org := actorFrom(ctx).TenantID()
+	// Keys live in the organization's namespace, and within it in the
+	// caller's: one user's stored response is never replayed to another.
+	actor := actorFrom(ctx)
+	org := actor.TenantID()
+	key = string(actor.Kind) + ":" + actor.ID + ":" + key
 	res, err := a.svc.BeginIdempotent(ctx, service.IdempotencyRequest{
 		OrgID: org, Key: key, Operation: pattern, RequestHash: requestHash(r.Method+" "+r.URL.RequestURI(), body),
 		Lock: a.opts.IdempotencyLock, TTL: a.opts.IdempotencyTTL,

@@ -170,7 +170,7 @@ func TestIdempotencyRecoversFromADeadRequest(t *testing.T) {
 		opActor := e.actors[op]
 		body := `{"to": "ops@example.com"}`
 		res, err := e.svc.BeginIdempotent(context.Background(), service.IdempotencyRequest{
-			OrgID: opActor.OrgID, Key: "dead", Operation: "POST " + mailTests, RequestHash: hashOf(body), Lock: time.Minute, TTL: 24 * time.Hour})
+			OrgID: opActor.OrgID, Key: string(opActor.Kind) + ":" + opActor.ID + ":dead", Operation: "POST " + mailTests, RequestHash: hashOf(body), Lock: time.Minute, TTL: 24 * time.Hour})
 		if err != nil || res.Verdict != service.IdempotencyProceed {
 			t.Fatal(res, err)
 		}
@@ -186,3 +186,21 @@ func TestIdempotencyRecoversFromADeadRequest(t *testing.T) {
 }
 
 func hashOf(body string) string { return api.RequestHash("POST "+mailTests, []byte(body)) }
+
+// Within an organization, keys are the caller's own: another user sending
+// the same key and body runs the request, and never gets the first user's
+// stored response.
+func TestIdempotencyKeysAreTheCallers(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	first := e.operator()
+	second := e.actor(e.actors[first].OrgID, csphub.RoleOperatorAdmin)
+	body := `{"to": "ops@example.com"}`
+	a := e.do("POST", mailTests, first, body, "Idempotency-Key", "shared")
+	b := e.do("POST", mailTests, second, body, "Idempotency-Key", "shared")
+	if a.status != 201 || b.status != 201 || b.header.Get("Idempotent-Replayed") == "true" || string(a.body) == string(b.body) {
+		t.Fatalf("first %d %s, second %d %v %s", a.status, a.body, b.status, b.header, b.body)
+	}
+	if n := e.queued(); n != 2 {
+		t.Fatalf("%d messages queued, want 2", n)
+	}
+}

@@ -131,8 +131,7 @@ func (a *API) me(ctx context.Context, _ *struct{}) (*meOutput, error) {
 }
 
 type createTokenInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Retry-safe key: the same key and body replay the first response"`
-	Body           service.CreateAPITokenInput
+	Body service.CreateAPITokenInput
 }
 
 type createTokenOutput struct{ Body service.CreatedAPIToken }

@@ -262,3 +262,45 @@ func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// A token acts with at most its creator's current roles: removing a role
+// it carries takes it away from the token, and disabling the creator stops
+// the token, on the next request.
+func TestAPITokenFollowsItsCreator(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		w := newUserWorld(t, engine)
+		_, admin := w.admin("customer", "admin@fabrikam.example")
+		second, secondTok := w.member(admin, "second@fabrikam.example", false, "global_admin", "billing_admin")
+		exp := w.clock.Now().Add(24 * time.Hour).Format(time.RFC3339)
+		var created service.CreatedAPIToken
+		r := w.do("POST", "/api/v1/api-tokens", secondTok, `{"name":"ci","roles":["global_admin","billing_admin"],"expires_at":"`+exp+`"}`)
+		r.json(t, &created)
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		roles := func() []string {
+			var me service.Me
+			r := w.do("GET", "/api/v1/me", created.Secret, "")
+			if r.status != 200 {
+				return nil
+			}
+			r.json(t, &me)
+			return me.Roles
+		}
+		if got := roles(); len(got) != 2 {
+			t.Fatalf("token roles %v", got)
+		}
+		_, etag := w.user(admin, second.User.ID)
+		if r := w.do("PATCH", "/api/v1/users/"+second.User.ID, admin, `{"roles":["billing_admin"]}`, "If-Match", etag); r.status != 200 {
+			t.Fatalf("remove role: %d %s", r.status, r.body)
+		}
+		if got := roles(); len(got) != 1 || got[0] != "billing_admin" {
+			t.Fatalf("after the creator lost global_admin the token has %v", got)
+		}
+		_, etag = w.user(admin, second.User.ID)
+		if r := w.do("PATCH", "/api/v1/users/"+second.User.ID, admin, `{"status":"disabled"}`, "If-Match", etag); r.status != 200 {
+			t.Fatalf("disable: %d %s", r.status, r.body)
+		}
+		wantProblem(t, w.do("GET", "/api/v1/me", created.Secret, ""), 401, "invalid_token")
+	})
+}

@@ -497,11 +497,17 @@ func TestLastGlobalAdminIsKept(t *testing.T) {
 			t.Fatalf("delete pending admin: %d %s", r.status, r.body)
 		}
 		// With a second active admin, the first may step down.
-		b, _ := w.member(a, "second@fabrikam.example", false, "global_admin")
+		b, bSession := w.member(a, "second@fabrikam.example", false, "global_admin")
 		if r := w.do("PATCH", "/api/v1/users/"+aID, a, `{"roles":["billing_admin"]}`); r.status != 200 {
 			t.Fatalf("step down: %d %s", r.status, r.body)
 		}
-		wantProblem(t, w.do("DELETE", "/api/v1/users/"+b.ID, tok.Secret, ""), 409, "last_global_admin")
+		// a's token lost global_admin with its creator; b's own token is
+		// refused the deletion of the last global admin.
+		wantProblem(t, w.do("DELETE", "/api/v1/users/"+b.ID, tok.Secret, ""), 401, "invalid_token")
+		var bToken service.CreatedAPIToken
+		exp = w.clock.Now().Add(time.Hour).Format(time.RFC3339)
+		w.do("POST", "/api/v1/api-tokens", bSession, `{"name":"b","roles":["global_admin"],"expires_at":"`+exp+`"}`).json(t, &bToken)
+		wantProblem(t, w.do("DELETE", "/api/v1/users/"+b.ID, bToken.Secret, ""), 409, "last_global_admin")
 	})
 }
 

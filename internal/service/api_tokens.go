@@ -149,7 +149,24 @@ func (s *Service) TokenActor(ctx context.Context, secret string) (csphub.Actor, 
 	}
 	f, err := read(ctx, s, func(tx *store.Tx) (found, error) {
 		t, kind, err := tx.APITokenByHash(hash)
-		return found{t, kind}, err
+		if err != nil {
+			return found{}, err
+		}
+		// A token acts with at most its creator's roles of today: a creator
+		// disabled, deleted or stripped of a role takes the token's power
+		// down with them on the next request.
+		creator, err := tx.User(t.OrgID, t.CreatedBy)
+		if err != nil {
+			return found{}, err
+		}
+		if creator.Status != csphub.UserActive {
+			return found{}, csphub.NotFound("api_token")
+		}
+		t.Roles = slices.DeleteFunc(t.Roles, func(r string) bool { return !slices.Contains(creator.Roles, r) })
+		if len(t.Roles) == 0 {
+			return found{}, csphub.NotFound("api_token")
+		}
+		return found{t, kind}, nil
 	})
 	now := s.clock.Now()
 	if err != nil || f.t.RevokedAt != nil || !f.t.ExpiresAt.After(now) {

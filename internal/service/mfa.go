@@ -147,7 +147,7 @@ func (s *Service) passMFA(ctx context.Context, actor csphub.Actor, sessionToken 
 		if err != nil {
 			return outcome{}, err
 		}
-		if err := tx.ReplaceSession(hashSecret(sessionToken), hash, true); err != nil {
+		if err := tx.ReplaceSession(actor.OrgID, actor.ID, hashSecret(sessionToken), hash, true); err != nil {
 			return outcome{}, err
 		}
 		p, err := tx.SessionPrincipal(hash)

@@ -94,10 +94,24 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
 		ok = false
 	}
 	type outcome struct {
-		session Session
-		wait    time.Duration
+		session       Session
+		wait          time.Duration
+		blockedBefore bool // the key was blocked before this attempt counted
 	}
 	out, err := write(ctx, s, func(tx *store.Tx) (outcome, error) {
+		// Look again, under lock: guesses sent in parallel all passed the
+		// first look before any failure was counted. Once a key is blocked,
+		// every attempt gets the same wait, whether its password was right
+		// or not.
+		for _, k := range keys {
+			t, err := tx.LockThrottle(k)
+			if err != nil {
+				return outcome{}, err
+			}
+			if t.BlockedUntil != nil && t.BlockedUntil.After(tx.Now()) {
+				return outcome{wait: t.BlockedUntil.Sub(tx.Now()), blockedBefore: true}, nil
+			}
+		}
 		if !ok {
 			wait, err := s.recordFailure(tx, keys)
 			if err != nil {
@@ -119,13 +133,15 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
 		}
 		return outcome{session: sess}, tx.Audit(actorOf(l.user, false), csphub.AuditEntry{Action: "session.sign_in", ResourceType: "user", ResourceID: l.user.ID})
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return Session{}, err
+	case out.session.Token != "":
+		return out.session, nil
+	case out.wait > 0 && (ok || out.blockedBefore):
+		return Session{}, tooManyAttempts(out.wait)
 	}
-	if !ok {
-		return Session{}, errBadCredentials
-	}
-	return out.session, nil
+	return Session{}, errBadCredentials
 }
 
 func (s *Service) openSession(tx *store.Tx, u store.UserRecord) (Session, error) {
@@ -155,13 +171,12 @@ func (s *Service) recordFailure(tx *store.Tx, keys []string) (time.Duration, err
 // recordFailureWith counts a failure on key; past free failures in the
 // window, the key is blocked for a time that doubles with each failure.
 func (s *Service) recordFailureWith(tx *store.Tx, key string, free int) (time.Duration, error) {
-	th, err := tx.Throttles(key)
+	t, err := tx.LockThrottle(key)
 	if err != nil {
 		return 0, err
 	}
 	now := tx.Now()
-	t, seen := th[key]
-	if !seen || now.Sub(t.WindowStart) > throttleWindow && (t.BlockedUntil == nil || !t.BlockedUntil.After(now)) {
+	if t.Failures == 0 || now.Sub(t.WindowStart) > throttleWindow && (t.BlockedUntil == nil || !t.BlockedUntil.After(now)) {
 		t = store.Throttle{Key: key, WindowStart: now}
 	}
 	t.Failures++

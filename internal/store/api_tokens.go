@@ -144,6 +144,29 @@ func (tx *Tx) Throttles(keys ...string) (map[string]Throttle, error) {
 	return out, nil
 }
 
+// LockThrottle reads a counter and locks it until the transaction ends,
+// creating it (empty) if absent, so that concurrent failures on one key
+// count one by one and a block set by one is seen by the next.
+func (tx *Tx) LockThrottle(key string) (Throttle, error) {
+	if _, err := tx.exec(`INSERT INTO sign_in_throttle (key, failures, window_start) VALUES (?, 0, ?)
+		ON CONFLICT (key) DO NOTHING`, key, tx.now); err != nil {
+		return Throttle{}, fmt.Errorf("create throttle: %w", err)
+	}
+	var t Throttle
+	var blocked sql.NullTime
+	err := tx.queryRow(`SELECT key, failures, window_start, blocked_until FROM sign_in_throttle WHERE key = ?`+tx.db.dialect.lockClause(), key).
+		Scan(&t.Key, &t.Failures, &t.WindowStart, &blocked)
+	if err != nil {
+		return Throttle{}, fmt.Errorf("lock throttle: %w", err)
+	}
+	if blocked.Valid {
+		b := blocked.Time.UTC()
+		t.BlockedUntil = &b
+	}
+	t.WindowStart = t.WindowStart.UTC()
+	return t, nil
+}
+
 // SaveThrottle writes a counter.
 func (tx *Tx) SaveThrottle(t Throttle) error {
 	_, err := tx.exec(`INSERT INTO sign_in_throttle (key, failures, window_start, blocked_until) VALUES (?, ?, ?, ?)

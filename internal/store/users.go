@@ -98,7 +98,18 @@ func (tx *Tx) SetTOTPSecret(orgID, userID, secret string) error {
 // EnableTOTP marks the user's TOTP secret verified and records the step of
 // the code that proved it, so that code cannot be used again.
 func (tx *Tx) EnableTOTP(orgID, userID string, step int64) error {
-	return tx.updateUser(orgID, userID, `totp_enabled_at = ?, totp_last_step = ?`, tx.now, step)
+	// Conditional, so that two concurrent first verifications cannot both
+	// enable TOTP with the same code.
+	res, err := tx.exec(`UPDATE users SET totp_enabled_at = ?, totp_last_step = ?, updated_at = ?
+		WHERE org_id = ? AND id = ? AND totp_enabled_at IS NULL AND totp_last_step < ?`,
+		tx.now, step, tx.now, orgID, userID, step)
+	if err != nil {
+		return fmt.Errorf("enable totp: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return csphub.Errorf(csphub.KindUnauthenticated, "mfa_code_used", "this code was already used; wait for the next one")
+	}
+	return nil
 }
 
 // UseTOTPStep records the step of an accepted code; it fails if a code of
@@ -187,14 +198,14 @@ func (tx *Tx) TouchSession(idHash string) error {
 
 // ReplaceSession renews a session's id (after MFA, against fixation),
 // keeping its other facts, and marks MFA passed.
-func (tx *Tx) ReplaceSession(oldHash, newHash string, mfaPassed bool) error {
+func (tx *Tx) ReplaceSession(orgID, userID, oldHash, newHash string, mfaPassed bool) error {
 	set := `id_hash = ?, last_seen_at = ?`
 	args := []any{newHash, tx.now}
 	if mfaPassed {
 		set += `, mfa_passed_at = ?`
 		args = append(args, tx.now)
 	}
-	res, err := tx.exec(`UPDATE sessions SET `+set+` WHERE id_hash = ?`, append(args, oldHash)...)
+	res, err := tx.exec(`UPDATE sessions SET `+set+` WHERE id_hash = ? AND org_id = ? AND user_id = ?`, append(args, oldHash, orgID, userID)...)
 	if err != nil {
 		return err
 	}
