@@ -64,11 +64,15 @@ func (h *Handler) funcs(l *i18n.Localizer) template.FuncMap {
 		"join":     strings.Join,
 		"asset":    h.assets.url,
 		"mailURL":  mailURL,
+		"pager":    func(first, pageToken, next string) pagerLinks { return pagerLinks{first, pageToken, next} },
 		"mailHTMLURL": func(id string) string {
 			return mailURL(id) + "/html"
 		},
 	}
 }
+
+// pagerLinks are the links between the pages of a keyset-paginated list.
+type pagerLinks struct{ First, PageToken, Next string }
 
 func parsePage(funcs template.FuncMap, name string) (*template.Template, error) {
 	return template.New(name).Funcs(funcs).ParseFS(templateFiles,
