@@ -15,6 +15,10 @@ type Access struct {
 	// authentication yet (MFA setup, sign-out, who am I); every other route
 	// refuses them where MFA is required.
 	BeforeMFA bool
+	// Identify, on a public route, authenticates the caller when the request
+	// carries credentials (bad ones are refused, and MFA applies as on any
+	// route); without credentials the handler runs anonymously.
+	Identify bool
 }
 
 var (
@@ -24,9 +28,27 @@ var (
 	credentialAdmins = Access{Roles: []string{csphub.RoleGlobalAdmin, csphub.RoleAccountAdmin, csphub.RoleOperatorAdmin}}
 )
 
-// authorization is the one table of who may call each API route. A route
-// with no entry is refused to everyone (and fails TestEveryRouteIsAuthorized).
-var authorization = map[string]Access{
+// authorization is the one table of who may call each API route, merged
+// from one part per feature. A route with no entry is refused to everyone
+// (and fails TestEveryRouteIsAuthorized).
+var authorization = mergeAccess(coreAccess, enrollmentAccess, partnerIDAccess, agreementAccess, referenceAccess)
+
+// mergeAccess joins the feature tables; a route in two of them is a
+// programming error.
+func mergeAccess(parts ...map[string]Access) map[string]Access {
+	out := map[string]Access{}
+	for _, p := range parts {
+		for k, v := range p {
+			if _, dup := out[k]; dup {
+				panic("api: two access rules for " + k)
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+var coreAccess = map[string]Access{
 	"GET /api/v1/openapi.json": public,
 	"GET /api/v1/events":       authenticated,
 
@@ -82,6 +104,27 @@ func (a *API) guard(pattern string, h http.Handler) http.Handler {
 			a.writeProblem(w, r, newProblem(http.StatusForbidden, "route_not_authorized", "this route has no access rule"))
 			return
 		}
+		if acc.Public && acc.Identify && a.authn != nil && hasCredentials(r, a.opts.SecureCookies) {
+			actor, ok, err := a.authn.Authenticate(r)
+			if err != nil {
+				a.writeProblem(w, r, a.fail(ctx, err).(*Problem))
+				return
+			}
+			switch {
+			case ok && !actor.MFAPassed && csphub.MFARequired(actor.OrgKind):
+				a.writeProblem(w, r, newProblem(http.StatusForbidden, "mfa_required", "set up and pass multi-factor authentication first"))
+				return
+			case ok:
+				if actor.RequestID == "" {
+					actor.RequestID = csphub.RequestID(ctx)
+				}
+				r = r.WithContext(withToken(withActor(ctx, actor), sessionToken(r, a.opts.SecureCookies)))
+			case r.Header.Get("Authorization") != "":
+				// A stale session cookie is dropped; a bad header is a mistake.
+				a.writeProblem(w, r, newProblem(http.StatusUnauthorized, "unauthenticated", "the credentials sent are not valid; send none to act anonymously"))
+				return
+			}
+		}
 		if !acc.Public {
 			if a.authn == nil {
 				a.writeProblem(w, r, newProblem(http.StatusUnauthorized, "unauthenticated", "sign in or send an API token"))
@@ -115,4 +158,10 @@ func (a *API) guard(pattern string, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// hasCredentials reports whether r carries a bearer token or a session
+// cookie.
+func hasCredentials(r *http.Request, secure bool) bool {
+	return r.Header.Get("Authorization") != "" || sessionToken(r, secure) != ""
 }

@@ -89,6 +89,10 @@ func (a *API) routes() {
 
 	a.userRoutes()
 	a.ssoRoutes()
+	a.referenceRoutes()
+	a.partnerIDRoutes()
+	a.enrollmentRoutes()
+	a.agreementRoutes()
 }
 
 // registerPlain adds the routes that are not JSON API operations: probes

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
+	"path"
 	"regexp"
 	"slices"
+	"strings"
 
 	"golang.org/x/text/feature/plural"
 )
@@ -202,20 +205,43 @@ func compileText(s string) []segment {
 	return segs
 }
 
-// readCatalogs loads the embedded catalog of every language in langs.
+// readCatalogs loads the embedded catalog of every language in langs. A
+// language's catalog is locales/<lang>.json plus any locales/<part>.<lang>.json,
+// one per feature; a key defined in two files is an error.
 func readCatalogs(langs []string) (map[string]map[string]Entry, error) {
 	out := make(map[string]map[string]Entry, len(langs))
+	files, err := fs.Glob(localeFiles, "locales/*.json")
+	if err != nil {
+		return nil, fmt.Errorf("i18n: %w", err)
+	}
 	for _, lang := range langs {
-		name := "locales/" + lang + ".json"
-		data, err := localeFiles.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("i18n: %w", err)
+		merged := map[string]Entry{}
+		found := false
+		for _, name := range files {
+			base := path.Base(name)
+			if base != lang+".json" && !strings.HasSuffix(base, "."+lang+".json") {
+				continue
+			}
+			found = true
+			data, err := localeFiles.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %w", err)
+			}
+			entries, err := parseCatalog(data)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
+			for k, e := range entries {
+				if _, dup := merged[k]; dup {
+					return nil, fmt.Errorf("i18n: %s: key %q is defined in another %s file", name, k, lang)
+				}
+				merged[k] = e
+			}
 		}
-		entries, err := parseCatalog(data)
-		if err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", name, err)
+		if !found {
+			return nil, fmt.Errorf("i18n: no catalog for language %q", lang)
 		}
-		out[lang] = entries
+		out[lang] = merged
 	}
 	return out, nil
 }

@@ -44,6 +44,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		mux.Handle("GET /settings/sso", h.page(h.ssoForm))
 		mux.Handle("POST /settings/sso", h.post(h.ssoSave))
 		mux.Handle("POST /settings/sso/disable", h.post(h.ssoDisable))
+		h.registerPartnerIDsPages(mux)
+		h.registerEnrollmentsPages(mux)
+		h.registerAgreementsPages(mux)
 	}
 	mux.Handle("/", h.page(h.notFound))
 }

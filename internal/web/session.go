@@ -40,6 +40,10 @@ type Identity interface {
 	ConfigureSSO(ctx context.Context, actor csphub.Actor, in service.ConfigureSSOInput) (service.SSOSettings, error)
 	DisableSSO(ctx context.Context, actor csphub.Actor) error
 	SSORedirectURI() string
+
+	Enrollments
+	PartnerIDs
+	Agreements
 }
 
 var _ Identity = (*service.Service)(nil)
