@@ -31,7 +31,7 @@ type CLI struct {
 	ShowConfig ConfigCmd   `cmd:"" name:"config" help:"Print the effective configuration, secrets redacted."`
 	Audit      AuditCmd    `cmd:"" help:"Inspect the audit log."`
 	Mail       MailCmd     `cmd:"" help:"Mail tasks: send a test message."`
-	Operator   OperatorCmd `cmd:"" help:"Operator tasks: set up admins."`
+	Operator   OperatorCmd `cmd:"" help:"Operator tasks: set up admins, import partner IDs."`
 	Outbox     OutboxCmd   `cmd:"" help:"Outbox tasks: list and retry dead letters."`
 	Version    VersionCmd  `cmd:"" help:"Print the version."`
 }

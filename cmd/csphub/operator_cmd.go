@@ -10,6 +10,8 @@ import (
 // OperatorCmd groups the operator's tasks.
 type OperatorCmd struct {
 	CreateAdmin OperatorCreateAdminCmd `cmd:"" help:"Create an operator admin and print a one-time link to choose their password."`
+
+	ImportPartnerIDs OperatorImportPartnerIDsCmd `cmd:"" name:"import-partner-ids" help:"Import existing partner IDs from a CSV file and write out the claim codes issued for them."`
 }
 
 type OperatorCreateAdminCmd struct {

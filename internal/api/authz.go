@@ -90,6 +90,8 @@ var returnsSecrets = map[string]bool{
 	"POST /api/v1/me/mfa/totp":        true,
 	"POST /api/v1/me/mfa/totp/verify": true,
 	"POST /api/v1/me/mfa/recovery":    true,
+
+	"POST /api/v1/operator/partner-ids": true, // claim codes
 }
 
 // guard wraps an API handler with the route's access rule: the caller is

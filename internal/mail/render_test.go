@@ -95,6 +95,14 @@ var samples = map[string]func(Lang) Message{
 		return UserInvitation{To: Recipient{Address: "jane@contoso.example", Name: "Jane Doe", Lang: l}, Organization: "Contoso",
 			InvitedBy: "Jeanne Martin", Link: "https://csphub.example/user-invitations/abc", ExpiresAt: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
 	},
+	"enrollment_verification": func(l Lang) Message {
+		return EnrollmentVerification{To: Recipient{Address: "jane@contoso.example", Name: "Jane Doe", Lang: l}, LegalName: "Contoso SAS",
+			Program: "indirect_reseller", Link: "https://csphub.example/enrollments/verify/abc", ExpiresAt: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	},
+	"enrollment_status": func(l Lang) Message {
+		return EnrollmentStatus{To: Recipient{Address: "jane@contoso.example", Name: "Jane Doe", Lang: l}, LegalName: "Contoso SAS",
+			Program: "indirect_reseller", State: "info_requested", Reason: "Send the company registration number.", Link: "https://csphub.example/partner/enrollment"}
+	},
 }
 
 // Every template pair defines a subject and a body in every language, and

@@ -36,3 +36,22 @@ func (tx *Tx) Regions() ([]csphub.Region, error) {
 	}
 	return out, rows.Err()
 }
+
+// Markets lists every market, by region and then country: the whole
+// table in one query.
+func (tx *Tx) Markets() ([]csphub.Market, error) {
+	rows, err := tx.query(`SELECT country, region_code, currency FROM markets ORDER BY region_code, country`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []csphub.Market
+	for rows.Next() {
+		var m csphub.Market
+		if err := rows.Scan(&m.Country, &m.RegionCode, &m.Currency); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

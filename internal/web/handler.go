@@ -141,7 +141,7 @@ func New(opts Options) (*Handler, error) {
 	h.countries = h.countryOptions()
 	h.csrf = http.NewCrossOriginProtection()
 	h.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.renderError(w, r, http.StatusForbidden)
+		h.renderErrorKind(w, r, http.StatusForbidden, "cross_site")
 	}))
 	return h, nil
 }

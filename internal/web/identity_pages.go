@@ -27,6 +27,18 @@ func (h *Handler) endReplacedSession(r *http.Request) {
 	}
 }
 
+// landingFor is where a user goes once signed in with MFA passed: partners
+// to their CSP overview, the operator to its console, customers home.
+func landingFor(kind csphub.OrgKind) string {
+	switch kind {
+	case csphub.OrgPartner:
+		return "/partner"
+	case csphub.OrgOperator:
+		return "/operator/enrollments"
+	}
+	return "/"
+}
+
 // afterSignIn is where a new session goes first.
 func afterSignIn(s service.Session) string {
 	switch {
@@ -212,6 +224,7 @@ type mfaPage struct {
 // code; nothing can show the codes again.
 type recoveryCodesPage struct {
 	Codes []string
+	Next  string // where the reader goes on to
 }
 
 func (recoveryCodesPage) oneTime() bool { return true }
@@ -349,13 +362,14 @@ func (h *Handler) mfaRecovery(w http.ResponseWriter, r *http.Request) {
 // goes on: to the recovery codes after the first code, else home.
 func (h *Handler) mfaPassed(w http.ResponseWriter, r *http.Request, v *viewer, res service.MFAResult) {
 	h.setSessionCookie(w, res.SessionToken, res.ExpiresAt)
+	next := landingFor(v.me.Organization.Kind)
 	if len(res.RecoveryCodes) == 0 {
-		redirect(w, r, "/")
+		redirect(w, r, next)
 		return
 	}
 	v.token, v.me.MFAPassed = res.SessionToken, true
 	noStore(w)
-	h.render(w, r, http.StatusOK, pageRecoveryCodes, "", recoveryCodesPage{Codes: res.RecoveryCodes})
+	h.render(w, r, http.StatusOK, pageRecoveryCodes, "", recoveryCodesPage{Codes: res.RecoveryCodes, Next: next})
 }
 
 // mfaRefused shows the form again with why the code was refused.

@@ -402,7 +402,7 @@ func TestMFASetupSignOutAndBackIn(t *testing.T) {
 	s.clock.Advance(30 * time.Second)
 	code, _ = totp.Code(secret, s.clock.Now())
 	res = s.postForm(t, "/mfa", url.Values{"code": {code}}, s.withSession(pre)...)
-	wantRedirect(t, res, "/")
+	wantRedirect(t, res, "/partner")
 	post := s.sessionCookie(res)
 	if post == nil || post.Value == pre.Value {
 		t.Fatal("no new session id after MFA")
@@ -413,7 +413,7 @@ func TestMFASetupSignOutAndBackIn(t *testing.T) {
 	res = s.signIn(t, "jeanne@contoso.example", goodPassword)
 	pre = s.sessionCookie(res)
 	res = s.postForm(t, "/mfa/recovery", url.Values{"recovery_code": {strings.ToUpper(recovery[0])}}, s.withSession(pre)...)
-	wantRedirect(t, res, "/")
+	wantRedirect(t, res, "/partner")
 	res = s.signIn(t, "jeanne@contoso.example", goodPassword)
 	pre = s.sessionCookie(res)
 	res = s.postForm(t, "/mfa/recovery", url.Values{"recovery_code": {recovery[0]}}, s.withSession(pre)...)

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,11 @@ const (
 	pageSettingsSSO    = "settings_sso"
 )
 
-var pageNames = []string{
+// pageNames lists every page: the core ones here, each feature's in its own
+// file (enrollmentPageNames, partnerIDPageNames, agreementPageNames).
+var pageNames = slices.Concat(corePageNames, enrollmentPageNames, partnerIDPageNames, agreementPageNames)
+
+var corePageNames = []string{
 	pageHome, pageError, pageMailboxList, pageMailboxMessage,
 	pageAccount, pageSignup, pageSignIn, pageMFASetup, pageMFA, pageRecoveryCodes,
 	pageForgotPassword, pageResetPassword,
@@ -76,7 +81,7 @@ type pagerLinks struct{ First, PageToken, Next string }
 
 func parsePage(funcs template.FuncMap, name string) (*template.Template, error) {
 	return template.New(name).Funcs(funcs).ParseFS(templateFiles,
-		"templates/layout.html", "templates/forms.html", "templates/"+name+".html")
+		"templates/layout.html", "templates/forms.html", "templates/partial_*.html", "templates/"+name+".html")
 }
 
 func (h *Handler) parsePages() (pageSet, error) {
@@ -109,6 +114,11 @@ type layoutData struct {
 	SettingsEnabled bool
 	// SSOSettingsEnabled shows the single sign-on tab of the settings.
 	SSOSettingsEnabled bool
+	// PartnerEnabled shows the partner program pages (overview, profile,
+	// agreement) to a partner user; OperatorEnabled shows the operator
+	// console to an operator user.
+	PartnerEnabled  bool
+	OperatorEnabled bool
 	// Account is who is signed in, nil for a visitor.
 	Account *accountInfo
 	// HideLangSwitch: the page cannot be shown again (a POST's answer that
@@ -193,6 +203,8 @@ func (h *Handler) execute(buf *bytes.Buffer, r *http.Request, l *i18n.Localizer,
 		ld.Account = &accountInfo{Name: v.me.User.Name, OrgName: v.me.Organization.Name}
 		ld.SettingsEnabled = !v.needsMFA() && v.canManageSettings()
 		ld.SSOSettingsEnabled = ld.SettingsEnabled && v.canManageSSO()
+		ld.PartnerEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgPartner
+		ld.OperatorEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgOperator
 	}
 	if p, ok := data.(oneTimePage); ok && p.oneTime() {
 		ld.HideLangSwitch = true
@@ -226,6 +238,12 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int
 	case http.StatusForbidden:
 		kind = "forbidden"
 	}
+	h.renderErrorKind(w, r, status, kind)
+}
+
+// renderErrorKind shows the error page of one kind (its title and text
+// keys are error.<kind>.*) with status.
+func (h *Handler) renderErrorKind(w http.ResponseWriter, r *http.Request, status int, kind string) {
 	setPageHeaders(w.Header())
 	w.Header().Set("Cache-Control", "no-store")
 	h.render(w, r, status, pageError, "", errorPage{Kind: kind, Code: strconv.Itoa(status)})
