@@ -76,7 +76,7 @@ func newApplication(email string) application {
 	return application{
 		"program":    "indirect_reseller",
 		"legal_name": "Contoso SAS",
-		"address": map[string]any{"line1": "12 rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"},
+		"address":    map[string]any{"line1": "12 rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"},
 		"primary_contact": map[string]any{"first_name": "Jeanne", "last_name": "Martin", "email": email,
 			"phone": "01 23 45 67 89", "lang": "fr"},
 		"support_contact": map[string]any{"email": "support@contoso.example", "phone": "+33 1 23 45 67 80", "website": "https://contoso.example/support"},
