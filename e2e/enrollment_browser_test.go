@@ -393,10 +393,12 @@ func setUpMFA(t *testing.T, b *browser, clock *csphub.ManualClock) string {
 		chromedp.SendKeys(chromedp.CSS("#code"), code+kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS("ol.recovery-codes")),
 	)
+	// Partners land on their overview, the operator on its console.
 	b.do(t, "continue",
-		chromedp.Focus(chromedp.CSS(`main a[href="/"]`)),
+		chromedp.Focus(chromedp.CSS(`main a.button.primary`)),
 		chromedp.KeyEvent(kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS("dl.facts")),
+		chromedp.WaitNotPresent(chromedp.CSS("ol.recovery-codes")),
+		chromedp.WaitVisible(chromedp.CSS("main h1")),
 	)
 	return secret
 }

@@ -136,11 +136,17 @@ func TestIdentityInBrowser(t *testing.T) {
 	}
 	shot("recovery-codes")
 
+	// A partner goes on to its CSP overview; the home page shows the account.
 	b.do(t, "continue",
-		chromedp.Focus(chromedp.CSS(`main a[href="/"]`)),
+		chromedp.Focus(chromedp.CSS(`main a[href="/partner"]`)),
 		chromedp.KeyEvent(kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS("dl.facts")),
+		chromedp.WaitNotPresent(chromedp.CSS("ol.recovery-codes")),
+		chromedp.WaitVisible(chromedp.CSS("main h1")),
 	)
+	if got := pageEval[string](t, b, `location.pathname`); got != "/partner" {
+		t.Errorf("after the recovery codes: %s", got)
+	}
+	b.do(t, "open the home page", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("dl.facts")))
 	heading(fr.T("account.heading", "name", "Jeanne Martin"))
 	if got, want := pageText(t, b, ".account-who"), fr.T("layout.account.signed_in_as", "name", "Jeanne Martin", "organization", "Contoso Partenaires"); got != want {
 		t.Errorf("header says %q, want %q", got, want)
@@ -173,12 +179,14 @@ func TestIdentityInBrowser(t *testing.T) {
 	}
 	b.do(t, "enter the next code",
 		chromedp.SendKeys(chromedp.CSS("#code"), code+kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS("dl.facts")),
+		chromedp.WaitNotPresent(chromedp.CSS(`form[action="/mfa/recovery"]`)),
+		chromedp.WaitVisible(chromedp.CSS("main h1")),
 	)
-	heading(fr.T("account.heading", "name", "Jeanne Martin"))
-	if got := pageEval[string](t, b, `location.pathname`); got != "/" {
+	if got := pageEval[string](t, b, `location.pathname`); got != "/partner" {
 		t.Errorf("after MFA, at %s", got)
 	}
+	b.do(t, "open the home page again", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("dl.facts")))
+	heading(fr.T("account.heading", "name", "Jeanne Martin"))
 	shot("home-again")
 
 	b.checkConsoleClean(t)
