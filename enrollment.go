@@ -28,7 +28,7 @@ const (
 // the states it may move to.
 var enrollmentTransitions = map[EnrollmentState][]EnrollmentState{
 	"":                          {EnrollmentSubmitted},
-	EnrollmentSubmitted:         {EnrollmentEmailVerification},
+	EnrollmentSubmitted:         {EnrollmentEmailVerification, EnrollmentInReview},
 	EnrollmentEmailVerification: {EnrollmentInReview},
 	EnrollmentInReview:          {EnrollmentApproved, EnrollmentRejected, EnrollmentInfoRequested, EnrollmentEmailVerification},
 	EnrollmentInfoRequested:     {EnrollmentInReview, EnrollmentEmailVerification},
@@ -36,7 +36,9 @@ var enrollmentTransitions = map[EnrollmentState][]EnrollmentState{
 }
 
 // CanTransition reports whether an enrollment may move from one state to
-// another. Besides the review path, a changed primary contact email sends
+// another. An application whose contact is already verified (a reseller
+// applying as provider) goes from submitted straight to review. Besides
+// the review path, a changed primary contact email sends
 // an application back to email verification, and an approved partner whose
 // legal name or country changes goes back to review.
 func CanTransition(from, to EnrollmentState) bool {

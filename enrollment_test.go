@@ -13,6 +13,7 @@ func TestEnrollmentStateMachine(t *testing.T) {
 	allowed := map[[2]csphub.EnrollmentState]bool{
 		{"", csphub.EnrollmentSubmitted}:                                     true,
 		{csphub.EnrollmentSubmitted, csphub.EnrollmentEmailVerification}:     true,
+		{csphub.EnrollmentSubmitted, csphub.EnrollmentInReview}:              true, // contact verified already
 		{csphub.EnrollmentEmailVerification, csphub.EnrollmentInReview}:      true,
 		{csphub.EnrollmentInReview, csphub.EnrollmentApproved}:               true,
 		{csphub.EnrollmentInReview, csphub.EnrollmentRejected}:               true,

@@ -46,7 +46,8 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	}
 	svc := service.New(db, log, service.Options{MailServer: mailServer(cfg), BaseURL: baseURL,
 		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute, RelaxMFA: cfg.RelaxMFA,
-		SSOAllowPrivateIssuers: cfg.SSOAllowPrivateIssuers})
+		SSOAllowPrivateIssuers: cfg.SSOAllowPrivateIssuers,
+		PartnerInvitesPerDay:   cfg.PartnerInvitesPerDay, OpenPartnerInvitations: cfg.OpenPartnerInvitations})
 	op, created, err := svc.EnsureOperator(ctx, service.OperatorSeed{Name: "Operator", Country: "US", Domain: "localhost"})
 	if err != nil {
 		return fmt.Errorf("operator organization: %w", err)
@@ -109,6 +110,12 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	g.Go(func() error { return worker.Run(gctx) })
 	g.Go(func() error {
 		return runPeriodic(gctx, time.Hour, func(ctx context.Context) error { _, err := svc.PurgeIdempotency(ctx); return err }, log, "idempotency purge")
+	})
+	g.Go(func() error {
+		return runPeriodic(gctx, time.Minute, func(ctx context.Context) error { _, err := svc.ExpireInvitations(ctx); return err }, log, "invitation expiry")
+	})
+	g.Go(func() error {
+		return runPeriodic(gctx, time.Minute, func(ctx context.Context) error { _, err := svc.ExpireGrants(ctx); return err }, log, "grant expiry")
 	})
 	g.Go(func() error {
 		<-gctx.Done()

@@ -106,11 +106,17 @@ func register[I, O any](a *API, op huma.Operation, h func(context.Context, *I) (
 	op.MaxBodyBytes = a.opts.MaxBodyBytes
 	if acc, ok := authorization[op.Method+" "+op.Path]; ok && !acc.Public {
 		op.Security = []map[string][]string{{"bearer": {}}, {"session": {}}}
+		if acc.Delegable {
+			op.Parameters = append(op.Parameters, &huma.Param{Name: "On-Behalf-Of", In: "header", Schema: &huma.Schema{Type: "string", MaxLength: ptrInt(36)},
+				Description: "Act in this organization through a delegated admin grant it gave yours, with the granted roles only"})
+		}
 	}
 	op.Responses = withProblemResponses(op.Responses)
 	a.status[op.Method+" "+op.Path] = cmp.Or(op.DefaultStatus, http.StatusOK)
 	huma.Register(a.humaAPI, op, h)
 }
+
+func ptrInt(n int) *int { return &n }
 
 // withProblemResponses documents the problem body of error answers.
 func withProblemResponses(r map[string]*huma.Response) map[string]*huma.Response {

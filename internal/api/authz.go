@@ -19,6 +19,14 @@ type Access struct {
 	// carries credentials (bad ones are refused, and MFA applies as on any
 	// route); without credentials the handler runs anonymously.
 	Identify bool
+	// Delegable admits callers acting inside another organization through a
+	// delegated admin grant (header On-Behalf-Of: <organization id>); the
+	// route then runs with the delegated actor (see guard). Deny by
+	// default: a request naming On-Behalf-Of on any other route is refused
+	// (403 delegation_not_allowed). Never mark routes that accept
+	// agreements, change security or MFA settings, users, SSO, API tokens,
+	// grants, enrollments or the partner profile.
+	Delegable bool
 }
 
 var (
@@ -28,10 +36,22 @@ var (
 	credentialAdmins = Access{Roles: []string{csphub.RoleGlobalAdmin, csphub.RoleAccountAdmin, csphub.RoleOperatorAdmin}}
 )
 
+// Delegated admin (On-Behalf-Of) reaches the routes marked Delegable, one
+// by one, and nothing else. Today: GET /api/v1/me (who acts, in which
+// organization, with which delegated roles) and GET /api/v1/partner-profile
+// (the reseller's profile, read by the provider that administers it).
+// Everything else refuses delegated callers: accepting agreements, MFA and
+// sessions, users, SSO, API tokens, the audit log and the event feed (the
+// grantor's own security record), grants themselves, enrollments and the
+// partner overview, and every change to the partner profile. The routes a
+// provider runs for its resellers' customers (customers, orders,
+// subscriptions) mark themselves Delegable as they arrive.
+//
 // authorization is the one table of who may call each API route, merged
 // from one part per feature. A route with no entry is refused to everyone
 // (and fails TestEveryRouteIsAuthorized).
-var authorization = mergeAccess(coreAccess, enrollmentAccess, partnerIDAccess, agreementAccess, referenceAccess)
+var authorization = mergeAccess(coreAccess, enrollmentAccess, partnerIDAccess, agreementAccess, referenceAccess,
+	partnershipAccess, grantAccess, directoryAccess, providerAccess)
 
 // mergeAccess joins the feature tables; a route in two of them is a
 // programming error.
@@ -57,7 +77,7 @@ var coreAccess = map[string]Access{
 	"POST /api/v1/password-resets/{token}": public,
 	"POST /api/v1/sessions":                public,
 	"DELETE /api/v1/sessions/current":      beforeMFA,
-	"GET /api/v1/me":                       beforeMFA,
+	"GET /api/v1/me":                       {BeforeMFA: true, Delegable: true},
 	"POST /api/v1/me/mfa/totp":             beforeMFA,
 	"POST /api/v1/me/mfa/totp/verify":      beforeMFA,
 	"POST /api/v1/me/mfa/recovery":         beforeMFA,
@@ -95,15 +115,26 @@ var returnsSecrets = map[string]bool{
 }
 
 // guard wraps an API handler with the route's access rule: the caller is
-// authenticated (when the route is not public) and holds one of its roles;
-// then keyed POSTs go through the idempotency mechanism.
+// authenticated (when the route is not public), passed MFA where required,
+// acts through a delegated admin grant when it sends On-Behalf-Of (on
+// Delegable routes only; the roles checked are then the delegated ones),
+// and holds one of the route's roles; then keyed POSTs go through the
+// idempotency mechanism.
 func (a *API) guard(pattern string, h http.Handler) http.Handler {
 	acc, known := authorization[pattern]
+	if acc.Public && acc.Delegable {
+		panic("api: a public route cannot be Delegable: " + pattern)
+	}
 	a.access[pattern] = acc
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if !known {
 			a.writeProblem(w, r, newProblem(http.StatusForbidden, "route_not_authorized", "this route has no access rule"))
+			return
+		}
+		onBehalfOf := r.Header.Get(onBehalfOfHeader)
+		if onBehalfOf != "" && !acc.Delegable {
+			a.writeProblem(w, r, newProblem(http.StatusForbidden, "delegation_not_allowed", "this route cannot be used through a delegated admin grant"))
 			return
 		}
 		if acc.Public && acc.Identify && a.authn != nil && hasCredentials(r, a.opts.SecureCookies) {
@@ -145,6 +176,14 @@ func (a *API) guard(pattern string, h http.Handler) http.Handler {
 				a.writeProblem(w, r, newProblem(http.StatusForbidden, "mfa_required", "set up and pass multi-factor authentication first"))
 				return
 			}
+			if onBehalfOf != "" {
+				// Worked out afresh on every request: a terminated or
+				// expired grant, or an ended relationship, stops the next one.
+				if actor, err = a.svc.DelegatedActor(ctx, actor, onBehalfOf); err != nil {
+					a.writeProblem(w, r, a.fail(ctx, err).(*Problem))
+					return
+				}
+			}
 			if len(acc.Roles) > 0 && !slices.ContainsFunc(acc.Roles, actor.HasRole) {
 				a.writeProblem(w, r, newProblem(http.StatusForbidden, "missing_role", "your roles do not allow this"))
 				return
@@ -161,6 +200,10 @@ func (a *API) guard(pattern string, h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// onBehalfOfHeader names the organization a request acts in through a
+// delegated admin grant.
+const onBehalfOfHeader = "On-Behalf-Of"
 
 // hasCredentials reports whether r carries a bearer token or a session
 // cookie.

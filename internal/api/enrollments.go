@@ -25,7 +25,7 @@ var enrollmentAccess = map[string]Access{
 	"POST /api/v1/enrollments/{id}/email-verification":          public,
 	"POST /api/v1/enrollments/{id}/email-verification/requests": partnerAdmins,
 	"POST /api/v1/enrollments/{id}/info":                        partnerAdmins,
-	"GET /api/v1/partner-profile":                               authenticated,
+	"GET /api/v1/partner-profile":                               {Delegable: true}, // a provider reads its reseller's profile
 	"PATCH /api/v1/partner-profile":                             partnerAdmins,
 	"GET /api/v1/partner-overview":                              authenticated,
 	"GET /api/v1/operator/enrollments":                          reviewers,

@@ -120,14 +120,28 @@ func (a *API) signOut(ctx context.Context, _ *struct{}) (*signOutOutput, error) 
 	return &signOutOutput{SetCookie: a.sessionCookie("", time.Time{})}, nil
 }
 
-type meOutput struct{ Body service.Me }
+// meBody is the caller, and the organization it acts in when it sends
+// On-Behalf-Of (roles are then the delegated ones).
+type meBody struct {
+	service.Me
+	OnBehalfOf *csphub.Organization `json:"on_behalf_of,omitempty" doc:"The organization acted in through a delegated admin grant (On-Behalf-Of)"`
+}
+
+type meOutput struct{ Body meBody }
 
 func (a *API) me(ctx context.Context, _ *struct{}) (*meOutput, error) {
-	me, err := a.svc.WhoAmI(ctx, actorFrom(ctx))
+	actor := actorFrom(ctx)
+	me, err := a.svc.WhoAmI(ctx, actor)
 	if err != nil {
 		return nil, a.fail(ctx, err)
 	}
-	return &meOutput{Body: me}, nil
+	out := &meOutput{Body: meBody{Me: me}}
+	if org, ok, err := a.svc.ActingIn(ctx, actor); err != nil {
+		return nil, a.fail(ctx, err)
+	} else if ok {
+		out.Body.OnBehalfOf = &org
+	}
+	return out, nil
 }
 
 type createTokenInput struct {

@@ -93,6 +93,10 @@ func (a *API) routes() {
 	a.partnerIDRoutes()
 	a.enrollmentRoutes()
 	a.agreementRoutes()
+	a.providerRoutes()
+	a.partnershipRoutes()
+	a.grantRoutes()
+	a.directoryRoutes()
 }
 
 // registerPlain adds the routes that are not JSON API operations: probes

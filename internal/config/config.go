@@ -40,6 +40,9 @@ type Config struct {
 	// not be able to make csphub probe the network it runs in.
 	SSOAllowPrivateIssuers bool `name:"sso-allow-private-issuers" env:"CSPHUB_SSO_ALLOW_PRIVATE_ISSUERS" help:"Let organizations' OpenID providers be on loopback, private or link-local addresses (on-premises providers; plain HTTP on loopback for development)."`
 
+	PartnerInvitesPerDay   int `name:"partner-invites-per-day" env:"CSPHUB_PARTNER_INVITES_PER_DAY" default:"50" help:"Reseller invitations a provider may send per day."`
+	OpenPartnerInvitations int `name:"open-partner-invitations" env:"CSPHUB_OPEN_PARTNER_INVITATIONS" default:"1000" help:"Open reseller invitations a provider may have at once."`
+
 	SMTP   SMTP   `embed:"" prefix:"smtp-" group:"Email"`
 	Outbox Outbox `embed:"" prefix:"outbox-" group:"Outbox"`
 }
@@ -122,6 +125,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownGrace < 0 {
 		bad("shutdown-grace", "must not be negative")
+	}
+	if c.PartnerInvitesPerDay < 1 || c.PartnerInvitesPerDay > 100000 {
+		bad("partner-invites-per-day", "must be between 1 and 100000")
+	}
+	if c.OpenPartnerInvitations < 1 || c.OpenPartnerInvitations > 1000000 {
+		bad("open-partner-invitations", "must be between 1 and 1000000")
 	}
 	if c.SMTP.Host != "" {
 		if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {

@@ -103,6 +103,19 @@ var samples = map[string]func(Lang) Message{
 		return EnrollmentStatus{To: Recipient{Address: "jane@contoso.example", Name: "Jane Doe", Lang: l}, LegalName: "Contoso SAS",
 			Program: "indirect_reseller", State: "info_requested", Reason: "Send the company registration number.", Link: "https://csphub.example/partner/enrollment"}
 	},
+	"partnership_invitation": func(l Lang) Message {
+		return PartnershipInvitation{To: Recipient{Address: "jane@contoso.example", Lang: l}, Provider: "Fabrikam", ProviderPartnerID: "4100003",
+			InvitedBy: "Jeanne Martin", PartnerID: "4100001", Link: "https://csphub.example/partnership-invitations/abc", ExpiresAt: time.Date(2026, 12, 23, 9, 0, 0, 0, time.UTC)}
+	},
+	"partnership_status": func(l Lang) Message {
+		return PartnershipStatus{To: Recipient{Address: "jane@contoso.example", Name: "Jane Doe", Lang: l}, Side: "reseller", Provider: "Fabrikam",
+			Reseller: "Contoso", Change: "terminated", EndedBy: "Fabrikam", Reason: "Contract ended.", Link: "https://csphub.example/partner/indirect-providers"}
+	},
+	"contact_request": func(l Lang) Message {
+		return ContactRequest{To: Recipient{Address: "partners@fabrikam.example", Lang: l}, Provider: "Fabrikam", Reseller: "Contoso SAS",
+			ResellerPartnerID: "4100001", SenderName: "Jeanne Martin", SenderEmail: "jeanne@contoso.example",
+			Message: "Hello,\nwe sell in France and look for training.", Link: "https://csphub.example/partner/inbox"}
+	},
 }
 
 // Every template pair defines a subject and a body in every language, and

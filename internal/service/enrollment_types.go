@@ -11,13 +11,13 @@ import (
 // Account, and the organization and its first user (the global admin) are
 // created with the enrollment.
 type EnrollmentInput struct {
-	Program        string                `json:"program" enum:"indirect_reseller" doc:"Every new partner enrols as an indirect reseller first"`
+	Program        string                `json:"program" enum:"indirect_reseller,indirect_provider" doc:"Every new partner enrols as an indirect reseller first; an approved reseller then applies as indirect_provider with its support contact alone"`
 	Account        *EnrollmentAccount    `json:"account,omitempty" doc:"For a visitor: the work account to create with the enrollment"`
 	PartnerID      string                `json:"partner_id,omitempty" doc:"An existing partner ID to link; without one a new partner ID is issued"`
 	ClaimCode      string                `json:"claim_code,omitempty" doc:"The claim code the operator issued with the partner ID"`
-	LegalName      string                `json:"legal_name" doc:"Legal name of the business"`
-	Address        csphub.Address        `json:"address"`
-	PrimaryContact csphub.PrimaryContact `json:"primary_contact"`
+	LegalName      string                `json:"legal_name" required:"false" doc:"Legal name of the business (indirect_reseller)"`
+	Address        csphub.Address        `json:"address" required:"false" doc:"Legal address (indirect_reseller)"`
+	PrimaryContact csphub.PrimaryContact `json:"primary_contact" required:"false" doc:"indirect_reseller"`
 	SupportContact csphub.SupportContact `json:"support_contact"`
 }
 

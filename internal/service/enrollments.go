@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -81,12 +80,7 @@ func normalizeProfile(in profileInput) (profileInput, []csphub.FieldError) {
 		sc.Phone = phone
 	}
 	sc.Website = strings.TrimSpace(sc.Website)
-	if sc.Website != "" {
-		u, err := url.Parse(sc.Website)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(sc.Website) > 500 {
-			add(&csphub.FieldError{Field: "support_contact.website", Code: "invalid_url", Message: "must be a web address like https://contoso.com/support"})
-		}
-	}
+	add(checkWebsite(sc.Website))
 	return in, fields
 }
 
@@ -141,9 +135,12 @@ func (s *Service) Enroll(ctx context.Context, actor csphub.Actor, in EnrollmentI
 	if in.Program == "" {
 		in.Program = string(csphub.ProgramIndirectReseller)
 	}
+	if in.Program == string(csphub.ProgramIndirectProvider) {
+		return s.enrolProvider(ctx, actor, in)
+	}
 	if in.Program != string(csphub.ProgramIndirectReseller) {
 		fields = append(fields, csphub.FieldError{Field: "program", Code: "invalid_program",
-			Message: "must be indirect_reseller: every new partner enrols as an indirect reseller first"})
+			Message: "must be indirect_reseller or indirect_provider"})
 	}
 	anonymous := actor.Kind == ""
 	switch {

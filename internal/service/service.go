@@ -42,6 +42,11 @@ type Options struct {
 	// loopback). Off by default: an organization's admin must not be able
 	// to make csphub probe the network it runs in.
 	SSOAllowPrivateIssuers bool
+	// PartnerInvitesPerDay caps the reseller invitations one provider sends
+	// in 24 hours (default 50); OpenPartnerInvitations caps those waiting
+	// for an answer (default 1,000).
+	PartnerInvitesPerDay   int
+	OpenPartnerInvitations int
 }
 
 // New returns the use cases over db.
@@ -60,6 +65,12 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 	}
 	if o.SessionAbsolute <= 0 {
 		o.SessionAbsolute = 7 * 24 * time.Hour
+	}
+	if o.PartnerInvitesPerDay <= 0 {
+		o.PartnerInvitesPerDay = 50
+	}
+	if o.OpenPartnerInvitations <= 0 {
+		o.OpenPartnerInvitations = 1000
 	}
 	return &Service{db: db, clock: db.Clock(), log: log, opts: o}
 }

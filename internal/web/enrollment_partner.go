@@ -30,6 +30,9 @@ type partnerOverviewPage struct {
 	Nav     programNav
 	// CanEnrol: the reader is a global admin, who alone may enrol.
 	CanEnrol bool
+	// Provider is the indirect provider membership: an offer to apply,
+	// or where the application stands.
+	Provider providerCard
 }
 
 func (h *Handler) partnerOverview(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +49,10 @@ func (h *Handler) partnerOverview(w http.ResponseWriter, r *http.Request) {
 		Banner:   agreementBanner{Status: o.Agreement, CanAccept: o.CanAcceptAgreement},
 		UserURL:  "/settings/users/" + url.PathEscape(v.actor.ID),
 		CanEnrol: v.hasAnyRole(csphub.RoleGlobalAdmin)}
+	if page.Provider, err = h.providerCardOf(r.Context(), v, o); err != nil {
+		h.programFail(w, r, err)
+		return
+	}
 	noStore(w)
 	h.render(w, r, http.StatusOK, pagePartnerOverview, "partner", page)
 }

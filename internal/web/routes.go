@@ -47,6 +47,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		h.registerPartnerIDsPages(mux)
 		h.registerEnrollmentsPages(mux)
 		h.registerAgreementsPages(mux)
+		h.registerPartnershipsPages(mux)
+		h.registerDirectoryPages(mux)
+		h.registerProvidersPages(mux)
 	}
 	mux.Handle("/", h.page(h.notFound))
 }

@@ -44,6 +44,9 @@ type Identity interface {
 	Enrollments
 	PartnerIDs
 	Agreements
+	Partnerships
+	Directory
+	Providers
 }
 
 var _ Identity = (*service.Service)(nil)
