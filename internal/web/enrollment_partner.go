@@ -214,6 +214,8 @@ func (h *Handler) partnerProfile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// While acting in another organization, its profile, read-only.
+	r, v = h.profileViewer(w, r, v)
 	p, err := h.svc.GetPartnerProfile(r.Context(), v.actor)
 	if csphub.ErrorKind(err) == csphub.KindNotFound {
 		noStore(w)

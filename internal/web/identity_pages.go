@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"html/template"
 	"net/http"
@@ -135,14 +136,16 @@ func (h *Handler) renderSignup(w http.ResponseWriter, r *http.Request, status in
 type signInPage struct {
 	Form formState
 	Done string // what just happened: "reset", "invited" or "signed_out", for a notice
+	Next string // the page to go on to once signed in (see next_page.go)
 }
 
 func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) {
+	next := nextPath(r.URL.Query().Get("next"))
 	if viewerFrom(r.Context()) != nil {
-		redirect(w, r, "/")
+		redirect(w, r, cmp.Or(next, "/"))
 		return
 	}
-	page := signInPage{}
+	page := signInPage{Next: next}
 	switch done := r.URL.Query().Get("done"); done {
 	case "reset", "signed_out", "invited":
 		page.Done = done
@@ -187,12 +190,21 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	h.endReplacedSession(r)
 	h.setSessionCookie(w, sess.Token, sess.ExpiresAt)
-	redirect(w, r, afterSignIn(sess))
+	next := nextPath(r.PostForm.Get("next"))
+	switch {
+	case next != "" && !sess.MFARequired:
+		redirect(w, r, next)
+	case next != "":
+		h.rememberNext(w, next)
+		redirect(w, r, afterSignIn(sess))
+	default:
+		redirect(w, r, afterSignIn(sess))
+	}
 }
 
 func (h *Handler) renderSignIn(w http.ResponseWriter, r *http.Request, status int, form formState) {
 	noStore(w)
-	h.render(w, r, status, pageSignIn, "", signInPage{Form: form})
+	h.render(w, r, status, pageSignIn, "", signInPage{Form: form, Next: nextPath(r.PostForm.Get("next"))})
 }
 
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
@@ -203,6 +215,7 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.clearSessionCookie(w)
+	h.clearDelegationCookie(w) // acting in another organization ends with the session
 	redirect(w, r, "/signin?done=signed_out")
 }
 
@@ -362,7 +375,7 @@ func (h *Handler) mfaRecovery(w http.ResponseWriter, r *http.Request) {
 // goes on: to the recovery codes after the first code, else home.
 func (h *Handler) mfaPassed(w http.ResponseWriter, r *http.Request, v *viewer, res service.MFAResult) {
 	h.setSessionCookie(w, res.SessionToken, res.ExpiresAt)
-	next := landingFor(v.me.Organization.Kind)
+	next := cmp.Or(h.takeNext(w, r), landingFor(v.me.Organization.Kind))
 	if len(res.RecoveryCodes) == 0 {
 		redirect(w, r, next)
 		return

@@ -72,7 +72,7 @@ func TestPartnershipInvitationJourney(t *testing.T) {
 			msg(b, "en", "partnership.action.cancel"))
 
 		// A visitor reads who invites and what authorizing means, and how
-		// to answer: sign in (which does not come back) or enrol.
+		// to answer: sign in (which comes back here) or enrol.
 		res = w.get(t, link, "Accept-Language", "fr")
 		if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("Referrer-Policy") != "no-referrer" {
 			t.Fatalf("invitation: %d %v", res.StatusCode, res.Header)
@@ -82,7 +82,12 @@ func TestPartnershipInvitationJourney(t *testing.T) {
 			msg(b, "fr", "partnership.invitation.meaning.orders"),
 			msg(b, "fr", "partnership.invitation.meaning.admin", "roles", msg(b, "fr", "role.admin_agent")),
 			msg(b, "fr", "partnership.invitation.meaning.remove"),
-			msg(b, "fr", "partnership.invitation.visitor.text"), `<a class="button primary" href="/signin">`, `<a href="/enroll">`)
+			msg(b, "fr", "partnership.invitation.visitor.text"), `<a href="/enroll">`)
+		if m := regexp.MustCompile(`<a class="button primary" href="/signin\?next=([^"]+)">`).FindStringSubmatch(res.body); m == nil {
+			t.Fatal("no sign-in link")
+		} else if back, err := url.QueryUnescape(m[1]); err != nil || back != link {
+			t.Fatalf("sign-in comes back to %q, want %q", back, link)
+		}
 		mustNotContain(t, res.body, `name="authorize"`, `/decline"`)
 		// Answering needs a session: the visitor is sent back to the page.
 		wantRedirect(t, w.postForm(t, link+"/accept", url.Values{"authorize": {"yes"}}), link)

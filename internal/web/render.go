@@ -42,7 +42,7 @@ const (
 
 // pageNames lists every page: the core ones here, each feature's in its own
 // file (enrollmentPageNames, partnerIDPageNames, agreementPageNames).
-var pageNames = slices.Concat(corePageNames, enrollmentPageNames, partnerIDPageNames, agreementPageNames, partnershipPageNames, directoryPageNames, providerPageNames)
+var pageNames = slices.Concat(corePageNames, enrollmentPageNames, partnerIDPageNames, agreementPageNames, partnershipPageNames, directoryPageNames, providerPageNames, delegationPageNames)
 
 var corePageNames = []string{
 	pageHome, pageError, pageMailboxList, pageMailboxMessage,
@@ -124,7 +124,10 @@ type layoutData struct {
 	// HideLangSwitch: the page cannot be shown again (a POST's answer that
 	// holds one-time secrets), so leaving it to switch language would lose it.
 	HideLangSwitch bool
-	Page           any
+	// Delegation is the banner of the organization acted in through a
+	// delegated admin grant, or the notice that acting there ended.
+	Delegation *delegationBanner
+	Page       any
 }
 
 // settingsNav is what the settings tabs need: the current tab, and
@@ -157,6 +160,7 @@ type languageChoice struct {
 // becomes a clean error page rather than half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page, nav string, data any) {
 	l := h.localizer(r)
+	r, _ = h.resolveDelegation(w, r)
 	var buf bytes.Buffer
 	if err := h.execute(&buf, r, l, page, nav, data); err != nil {
 		h.log.ErrorContext(r.Context(), "web: render failed", "page", page, "lang", l.Lang(),
@@ -205,6 +209,7 @@ func (h *Handler) execute(buf *bytes.Buffer, r *http.Request, l *i18n.Localizer,
 		ld.SSOSettingsEnabled = ld.SettingsEnabled && v.canManageSSO()
 		ld.PartnerEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgPartner
 		ld.OperatorEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgOperator
+		ld.Delegation = h.delegationBannerOf(r)
 	}
 	if p, ok := data.(oneTimePage); ok && p.oneTime() {
 		ld.HideLangSwitch = true

@@ -50,6 +50,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		h.registerPartnershipsPages(mux)
 		h.registerDirectoryPages(mux)
 		h.registerProvidersPages(mux)
+		h.registerDelegationPages(mux)
 	}
 	mux.Handle("/", h.page(h.notFound))
 }

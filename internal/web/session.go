@@ -47,6 +47,7 @@ type Identity interface {
 	Partnerships
 	Directory
 	Providers
+	Delegation
 }
 
 var _ Identity = (*service.Service)(nil)
