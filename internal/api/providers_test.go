@@ -154,3 +154,53 @@ func TestOperatorEditsRegionsAndMarkets(t *testing.T) {
 		wantProblem(t, w.do("DELETE", "/api/v1/operator/markets/DK", w.root, ""), 404, "market_not_found")
 	})
 }
+
+// A new legal country moves an application in review to that country's
+// queue; a provider application whose contact changed since the reseller
+// approval waits for the new address to be confirmed.
+func TestProfileChangesReachOpenApplications(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		w := newEnrollmentWorld(t, engine)
+		res, token := w.enrol("", newApplication("jeanne.martin@contoso.example").withAccount("jeanne@contoso.example"))
+		if r := w.verify(res.Enrollment.ID, token); r.status != 200 {
+			t.Fatal(r.status)
+		}
+		partner := w.session("jeanne@contoso.example", true)
+		r := w.do("PATCH", "/api/v1/partner-profile", partner, `{"address":{"line1":"Hauptstr. 1","city":"Berlin","postal_code":"10115","country":"DE"},`+
+			`"primary_contact":{"first_name":"Jeanne","last_name":"Martin","email":"jeanne.martin@contoso.example","phone":"+49 30 901820","lang":"fr"},`+
+			`"support_contact":{"email":"support@contoso.example","phone":"+49 30 901821"}}`)
+		if r.status != 200 {
+			t.Fatalf("patch: %d %s", r.status, r.body)
+		}
+		var q service.ReviewQueuePage
+		w.do("GET", "/api/v1/operator/enrollments?country=DE", w.reviewer, "").json(t, &q)
+		if len(q.Items) != 1 || q.Items[0].ID != res.Enrollment.ID || q.Items[0].State != csphub.EnrollmentInReview {
+			t.Fatalf("DE queue: %+v", q.Items)
+		}
+		w.do("GET", "/api/v1/operator/enrollments?country=FR", w.reviewer, "").json(t, &q)
+		if len(q.Items) != 0 {
+			t.Fatalf("FR queue: %+v", q.Items)
+		}
+
+		_, admin := w.approvedReseller("owner@northwind.example", "ops@northwind.example")
+		r = w.do("PATCH", "/api/v1/partner-profile", admin, `{"primary_contact":{"first_name":"Paul","last_name":"Durand","email":"paul@northwind.example","phone":"+33 1 23 45 67 81"}}`)
+		if r.status != 200 {
+			t.Fatalf("new contact: %d %s", r.status, r.body)
+		}
+		w.mail()
+		r = w.do("POST", "/api/v1/enrollments", admin, providerApplication)
+		var applied service.EnrollResult
+		r.json(t, &applied)
+		if r.status != 201 || applied.Enrollment.State != csphub.EnrollmentEmailVerification ||
+			checkOf(applied.Enrollment, csphub.CheckEmailOwnership).Status != csphub.CheckPending {
+			t.Fatalf("provider application with an unconfirmed contact: %d %s", r.status, r.body)
+		}
+		wantProblem(t, w.decide(w.reviewer, applied.Enrollment.ID, "approve", ""), 409, "invalid_transition")
+		if r := w.verify(applied.Enrollment.ID, w.verificationToken("paul@northwind.example")); r.status != 200 {
+			t.Fatalf("verify: %d %s", r.status, r.body)
+		}
+		if r := w.decide(w.reviewer, applied.Enrollment.ID, "approve", ""); r.status != 200 {
+			t.Fatalf("approve: %d %s", r.status, r.body)
+		}
+	})
+}

@@ -676,6 +676,9 @@ func (s *Service) ResendEnrollmentEmail(ctx context.Context, actor csphub.Actor,
 		if err != nil {
 			return struct{}{}, err
 		}
+		if e.State == csphub.EnrollmentRejected {
+			return struct{}{}, csphub.Conflict("enrollment_closed", "this application was rejected; apply again instead")
+		}
 		checks, err := tx.EnrollmentChecks(e.ID)
 		if err != nil {
 			return struct{}{}, err

@@ -190,7 +190,9 @@ func (s *Service) applyProfilePatch(tx *store.Tx, actor csphub.Actor, ifMatch st
 		if p.Address.Country != before.Address.Country {
 			e.Country = after.Address.Country
 		}
+		moved := false // a transition below saves the row, country included
 		if legalChanged && e.State == csphub.EnrollmentApproved {
+			moved = true
 			if err := tx.SetEnrollmentCheck(e.ID, csphub.EnrollmentCheck{Name: csphub.CheckBusiness, Status: csphub.CheckPending,
 				Reason: "the legal name or country changed; waiting for a reviewer", UpdatedAt: now}); err != nil {
 				return false, before, err
@@ -200,7 +202,8 @@ func (s *Service) applyProfilePatch(tx *store.Tx, actor csphub.Actor, ifMatch st
 			}
 		}
 		if emailChanged {
-			if e.State == csphub.EnrollmentInReview && !legalChanged {
+			if e.State == csphub.EnrollmentInReview && !moved {
+				moved = true
 				if e, err = s.transition(tx, actor, e, csphub.EnrollmentEmailVerification, "the primary contact's email address changed", false); err != nil {
 					return false, before, err
 				}
@@ -213,7 +216,7 @@ func (s *Service) applyProfilePatch(tx *store.Tx, actor csphub.Actor, ifMatch st
 				return false, before, err
 			}
 		}
-		if p.Address.Country != before.Address.Country && !(legalChanged && e.State == csphub.EnrollmentInReview) {
+		if p.Address.Country != before.Address.Country && !moved {
 			// Keep the queue's country in step without a transition.
 			e.Version, e.UpdatedAt = e.Version+1, now
 			if ok, err := tx.SaveEnrollment(e); err != nil || !ok {

@@ -322,8 +322,23 @@ func (s *Service) movePartnership(tx *store.Tx, actor csphub.Actor, org csphub.O
 		return PartnershipView{}, err
 	}
 	if ended > 0 {
-		if err := tx.Audit(actor, csphub.AuditEntry{Action: "delegated_admin_grant.terminate", ResourceType: "partnership", ResourceID: p.ID,
-			After: map[string]any{"partnership_id": p.ID, "grants_terminated": ended}}); err != nil {
+		// The grants end with the relationship: both organizations' logs
+		// show it, and grant listeners hear of it.
+		ending := map[string]any{"partnership_id": p.ID, "grantor_id": p.ResellerID, "grantee_id": p.ProviderID, "grants_terminated": ended}
+		if err := tx.Audit(actor, csphub.AuditEntry{Action: "delegated_admin_grant.terminate", ResourceType: "delegated_admin_grant", ResourceID: p.ID,
+			After: ending}); err != nil {
+			return PartnershipView{}, err
+		}
+		other := csphub.System(actor.RequestID)
+		other.OrgID = p.ResellerID
+		if actor.TenantID() == p.ResellerID {
+			other.OrgID = p.ProviderID
+		}
+		if err := tx.Audit(other, csphub.AuditEntry{Action: "delegated_admin_grant.terminate", ResourceType: "delegated_admin_grant", ResourceID: p.ID,
+			After: ending}); err != nil {
+			return PartnershipView{}, err
+		}
+		if err := tx.Emit(actor, csphub.EventEntry{Type: "grant.terminated", Subject: p.ID, Data: ending, Audience: partnershipAudience(p)}); err != nil {
 			return PartnershipView{}, err
 		}
 	}
@@ -684,6 +699,18 @@ func (s *Service) ReactivatePartnership(ctx context.Context, actor csphub.Actor,
 		if p.State != csphub.PartnershipSuspended {
 			return PartnershipView{}, csphub.Conflict("invalid_transition", fmt.Sprintf("only a suspended relationship is reactivated; this one is %s", p.State))
 		}
+		// Reactivating restores ordering and delegated admin: the provider
+		// must still meet what accepting required.
+		pst, err := s.partnerStanding(tx, p.ProviderID)
+		if err != nil {
+			return PartnershipView{}, err
+		}
+		if err := providerReady(pst, true); err != nil {
+			return PartnershipView{}, err
+		}
+		if p.Region == "" || !slices.Contains(pst.ProviderRegions, p.Region) {
+			return PartnershipView{}, regionNotAuthorized(p.Region, pst.ProviderRegions)
+		}
 		return s.movePartnership(tx, actor, org, p, csphub.PartnershipActive, "reactivated", "", "")
 	})
 }
@@ -806,7 +833,10 @@ func (s *Service) ExpireInvitations(ctx context.Context) (int, error) {
 				return 0, err
 			}
 			for _, p := range due {
-				if _, err := s.movePartnership(tx, system, csphub.Organization{}, p, csphub.PartnershipExpired, "expired", "", ""); err != nil {
+				// The job acts for the provider, so that its audit log shows the expiry.
+				sys := system
+				sys.OrgID = p.ProviderID
+				if _, err := s.movePartnership(tx, sys, csphub.Organization{}, p, csphub.PartnershipExpired, "expired", "", ""); err != nil {
 					return 0, err
 				}
 			}

@@ -603,11 +603,22 @@ func TestPartnershipJourney(t *testing.T) {
 			"partnership.terminated", "partnership.accepted"}) {
 			t.Fatalf("reseller events: %v", got)
 		}
+		for _, side := range []csphub.Actor{prov.ga, res.ga} {
+			all, err := w.svc.ListEvents(w.ctx, side, 0, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(all.Events, func(e csphub.Event) bool { return e.Type == "grant.terminated" }) {
+				t.Fatalf("no grant.terminated event for %s", side.OrgID)
+			}
+		}
 		if got := w.eventTypes(stranger.ga); len(got) != 0 {
 			t.Fatalf("a third partner sees: %v", got)
 		}
+		// The grant the reseller gave ends with the relationship: the
+		// provider's log shows it too.
 		if got := w.auditActions(prov.ga); !slices.Equal(got, []string{"partnership.invite", "partnership.invite", "partnership.suspend",
-			"partnership.reactivate"}) {
+			"partnership.reactivate", "delegated_admin_grant.terminate"}) {
 			t.Fatalf("provider audit: %v", got)
 		}
 		if got := w.auditActions(res.ga); !slices.Equal(got, []string{"partnership.accept", "delegated_admin_grant.create", "partnership.terminate",

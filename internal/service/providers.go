@@ -36,11 +36,22 @@ func (s *Service) enrolProvider(ctx context.Context, actor csphub.Actor, in Enro
 		if err != nil {
 			return res, err
 		}
-		if _, ok, err := tx.ApprovedEnrollment(orgID, csphub.ProgramIndirectReseller); err != nil || !ok {
-			if err != nil {
-				return res, err
-			}
+		reseller, ok, err := tx.ApprovedEnrollment(orgID, csphub.ProgramIndirectReseller)
+		if err != nil {
+			return res, err
+		}
+		if !ok {
 			return res, csphub.Conflict("reseller_not_approved", "every partner enrols as an indirect reseller first; apply as a provider once that membership is approved")
+		}
+		// The contact's address counts as verified only if it still is
+		// (a new primary contact since approval must confirm theirs).
+		resellerChecks, err := tx.EnrollmentChecks(reseller.ID)
+		if err != nil {
+			return res, err
+		}
+		contactVerified := false
+		for _, c := range resellerChecks {
+			contactVerified = contactVerified || (c.Name == csphub.CheckEmailOwnership && c.Status == csphub.CheckPassed)
 		}
 		before, err := tx.PartnerProfile(orgID, true)
 		if err != nil {
@@ -83,8 +94,13 @@ func (s *Service) enrolProvider(ctx context.Context, actor csphub.Actor, in Enro
 			return res, err
 		}
 		verified := "verified for the indirect reseller membership"
+		ownership := csphub.EnrollmentCheck{Name: csphub.CheckEmailOwnership, Status: csphub.CheckPassed, Reason: profile.PrimaryContact.Email + " " + verified, UpdatedAt: now}
+		if !contactVerified {
+			ownership = csphub.EnrollmentCheck{Name: csphub.CheckEmailOwnership, Status: csphub.CheckPending,
+				Reason: "waiting for " + profile.PrimaryContact.Email + " to open the link sent to it", UpdatedAt: now}
+		}
 		for _, c := range []csphub.EnrollmentCheck{
-			{Name: csphub.CheckEmailOwnership, Status: csphub.CheckPassed, Reason: profile.PrimaryContact.Email + " " + verified, UpdatedAt: now},
+			ownership,
 			domainCheck(profile.PrimaryContact.Email, org.Domain, now),
 			{Name: csphub.CheckPartnerIDLocation, Status: csphub.CheckPassed, Reason: "partner ID " + profile.PartnerID + " " + verified, UpdatedAt: now},
 			{Name: csphub.CheckBusiness, Status: csphub.CheckPending, Reason: "waiting for a reviewer to confirm the distributor", UpdatedAt: now},
@@ -96,8 +112,21 @@ func (s *Service) enrolProvider(ctx context.Context, actor csphub.Actor, in Enro
 		if err := s.recordTransition(tx, actor, nil, e, ""); err != nil {
 			return res, err
 		}
-		if e, err = s.transition(tx, actor, e, csphub.EnrollmentInReview, "", true); err != nil {
-			return res, err
+		if contactVerified {
+			if e, err = s.transition(tx, actor, e, csphub.EnrollmentInReview, "", true); err != nil {
+				return res, err
+			}
+		} else {
+			if e, err = s.transition(tx, actor, e, csphub.EnrollmentEmailVerification, "", false); err != nil {
+				return res, err
+			}
+			token, tokenHash, err := newSecret("")
+			if err != nil {
+				return res, err
+			}
+			if err := s.sendVerification(tx, e, profile, token, tokenHash); err != nil {
+				return res, err
+			}
 		}
 		view, err := s.enrollmentView(tx, e)
 		if err != nil {

@@ -305,8 +305,9 @@ func (h *Handler) acceptAgreement(w http.ResponseWriter, r *http.Request) {
 		h.agreementFieldErrors(r, l, &form, e.Fields, acceptFields)
 	case e != nil && (e.Code == "not_current_agreement" || e.Code == "agreement_not_found"):
 		// A newer version took effect since the page was read: the page
-		// shows it, to be read and accepted.
+		// shows it, to be read and accepted, its box unticked.
 		form.Problem, status = l.T("agreement.error.not_current"), http.StatusConflict
+		delete(form.Values, "accept")
 	case e != nil && e.Code == "not_enrolled":
 		form.Problem, status = l.T("agreement.error.not_enrolled"), http.StatusConflict
 	default:

@@ -304,6 +304,8 @@ func TestPartnerAgreementPage(t *testing.T) {
 		t.Fatalf("a version no longer in force: %d", res.StatusCode)
 	}
 	mustContain(t, res.body, text(b, "fr", "agreement.error.not_current"), "Contrat partenaire CSP 3")
+	// The box ticked for version 2 is not carried over to version 3.
+	mustNotContain(t, res.body, `name="accept" value="yes" required checked`)
 	m := agreementField.FindStringSubmatch(res.body)
 	if m == nil || m[1] == v2.ID {
 		t.Fatalf("the form still names version 2: %v", m)

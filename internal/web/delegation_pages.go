@@ -126,8 +126,11 @@ func (h *Handler) resolveDelegation(w http.ResponseWriter, r *http.Request) (*ht
 	}
 	if err != nil {
 		if k := csphub.ErrorKind(err); k != csphub.KindNotFound && k != csphub.KindForbidden {
+			// A passing failure does not end the delegation: this request
+			// runs in the user's own organization, the next one tries again.
 			h.log.WarnContext(r.Context(), "web: the organization acted in", "err", err,
 				"request_id", csphub.RequestID(r.Context()))
+			return with(), d
 		}
 		h.clearDelegationCookie(w)
 		d.Ended = true

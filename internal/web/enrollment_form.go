@@ -273,6 +273,7 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	h.endReplacedSession(r)
 	h.setSessionCookie(w, sess.Token, sess.ExpiresAt)
+	h.clearDelegationCookie(w)
 	if sess.MFARequired {
 		redirect(w, r, afterSignIn(sess))
 		return

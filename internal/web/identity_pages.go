@@ -190,6 +190,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	h.endReplacedSession(r)
 	h.setSessionCookie(w, sess.Token, sess.ExpiresAt)
+	h.clearDelegationCookie(w) // a new session starts in its own organization
 	next := nextPath(r.PostForm.Get("next"))
 	switch {
 	case next != "" && !sess.MFARequired:

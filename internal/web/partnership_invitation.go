@@ -142,6 +142,10 @@ func (h *Handler) invitationPage(w http.ResponseWriter, r *http.Request) {
 	if !h.readInvitation(w, r, token, &page) {
 		return
 	}
+	if page.Reader == "mfa" {
+		// Once MFA is passed, the reader comes back to the invitation.
+		h.rememberNext(w, partnershipInvitationsPath+token)
+	}
 	h.renderInvitation(w, r, http.StatusOK, page)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -416,6 +417,9 @@ func TestInvitationLinksThatNoLongerWork(t *testing.T) {
 		pending := w.sessionCookie(w.signIn(t, resellerEmail, goodPassword))
 		res = w.get(t, link, append(w.withSession(pending), "Accept-Language", "en")...)
 		mustContain(t, res.body, msg(b, "en", "partnership.invitation.mfa.text"), `<a href="/mfa">`)
+		if !slices.ContainsFunc(res.Cookies(), func(c *http.Cookie) bool { return c.Name == "csphub_next" && c.Value == link }) {
+			t.Errorf("the invitation is not where MFA returns to: %v", res.Cookies())
+		}
 		wantRedirect(t, w.postForm(t, link+"/accept", url.Values{"authorize": {"yes"}}, w.withSession(pending)...), link)
 
 		// A partner that never enrolled is sent to the enrollment.
