@@ -54,7 +54,8 @@ func (a *API) partnershipRoutes() {
 		Summary: "Authorize the indirect provider: accept its invitation",
 		Description: "A global admin or admin agent of the reseller, signed in as themselves, with `authorize: true` (the ticked box). " +
 			"The provider may then place orders and add subscriptions on behalf of the reseller's customers, and receives a delegated admin " +
-			"grant of the reseller's organization (admin_agent, 730 days). The reseller must be enrolled as an indirect reseller " +
+			"grant of the reseller's organization (admin_agent, for `duration_days`: 1 to 730, 730 by default; extended by 180 days at " +
+			"each expiry with `auto_extend: true`). The reseller must be enrolled as an indirect reseller " +
 			"(409 `not_enrolled`) and located in a region the provider is authorized for (422 `region_not_authorized`); an invitation " +
 			"naming a partner ID is for that partner only (403 `partner_id_mismatch`). The link works once (409 `invitation_used`).",
 		Tags: tags,

@@ -251,6 +251,10 @@ func TestPartnershipInvitationAPI(t *testing.T) {
 			t.Fatalf("%+v", p)
 		}
 		wantProblem(t, e.do("POST", path+"/"+token+"/acceptance", res.agent, `{}`), 422, "invalid_input")
+		for _, days := range []string{"-1", "731"} {
+			wantFieldCodes(t, e.do("POST", path+"/"+token+"/acceptance", res.agent, `{"authorize":true,"duration_days":`+days+`}`),
+				"duration_days/out_of_range")
+		}
 		wantProblem(t, e.accept("", token), 401, "unauthenticated")
 		wantProblem(t, e.accept(e.member(res.org, csphub.RoleSalesAgent), token), 403, "missing_role")
 		other := e.reseller("Tailspin", "FR")
@@ -269,6 +273,14 @@ func TestPartnershipInvitationAPI(t *testing.T) {
 		wantProblem(t, e.accept(res.agent, token), 409, "invitation_used")
 		wantProblem(t, e.do("GET", path+"/"+token, "", ""), 409, "invitation_used")
 		wantProblem(t, e.do("POST", path+"/"+token+"/decline", res.agent, ""), 409, "invitation_used")
+
+		// A grant of one year that extends itself.
+		_, yearly := e.invite(prov.agent, "ops@proseware.example", "")
+		proseware := e.reseller("Proseware", "FR")
+		y := pshipView(t, e.do("POST", path+"/"+yearly+"/acceptance", proseware.agent, `{"authorize":true,"duration_days":365,"auto_extend":true}`))
+		if y.Grant == nil || y.Grant.DurationDays != 365 || !y.Grant.AutoExtend || !y.Grant.ExpiresAt.Equal(e.clock.Now().AddDate(0, 0, 365)) {
+			t.Fatalf("one-year grant: %+v", y.Grant)
+		}
 
 		// A declined invitation.
 		_, declined := e.invite(prov.agent, "ops@tailspin.example", "")

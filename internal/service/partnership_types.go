@@ -55,6 +55,10 @@ type InvitationView struct {
 // AcceptInvitationInput is the reseller's answer.
 type AcceptInvitationInput struct {
 	Authorize bool `json:"authorize" doc:"The ticked box: the provider may order for the reseller's customers and gets delegated admin"`
+	// DurationDays and AutoExtend shape the delegated admin grant accepting
+	// gives the provider.
+	DurationDays int  `json:"duration_days,omitempty" doc:"How long the delegated admin grant lasts, in days: 1 to 730 (2 years, the default when 0 or absent)"`
+	AutoExtend   bool `json:"auto_extend,omitempty" doc:"Extend the grant by 180 days each time it reaches its expiry, while the relationship lasts"`
 }
 
 // PartnershipChange carries the reason of a suspension or termination.

@@ -20,8 +20,9 @@ import (
 // SHA-256, 30 days). A global admin or admin agent of an enrolled reseller
 // located in a region the provider is authorized for opens it, ticks the
 // box and authorizes the provider: the relationship becomes active and the
-// reseller gives the provider a delegated admin grant (admin_agent, 2
-// years). Or the reseller declines; the provider may cancel an open
+// reseller gives the provider a delegated admin grant (admin_agent, for
+// the 1 day to 2 years the reseller chooses, 2 years by default, extended
+// by 180 days at expiry when the reseller asks for it). Or the reseller declines; the provider may cancel an open
 // invitation; an unanswered one expires. The provider suspends and
 // reactivates; either side terminates with a reason, which ends the grants
 // that came with the relationship.
@@ -543,9 +544,21 @@ func partnerIDMismatch(p csphub.Partnership, partnerID string) error {
 
 // AcceptInvitation: the reseller authorizes the indirect provider.
 func (s *Service) AcceptInvitation(ctx context.Context, actor csphub.Actor, token string, in AcceptInvitationInput) (PartnershipView, error) {
+	var fields []csphub.FieldError
 	if !in.Authorize {
-		return PartnershipView{}, csphub.Invalid(csphub.FieldError{Field: "authorize", Code: "required",
+		fields = append(fields, csphub.FieldError{Field: "authorize", Code: "required",
 			Message: "tick the box to authorize the indirect provider"})
+	}
+	days := in.DurationDays
+	switch {
+	case days == 0:
+		days = csphub.GrantDefaultDays
+	case days < csphub.GrantMinDays || days > csphub.GrantMaxDays:
+		fields = append(fields, csphub.FieldError{Field: "duration_days", Code: "out_of_range",
+			Message: fmt.Sprintf("must be from %d day to %d days (2 years)", csphub.GrantMinDays, csphub.GrantMaxDays)})
+	}
+	if len(fields) > 0 {
+		return PartnershipView{}, csphub.Invalid(fields...)
 	}
 	return write(ctx, s, func(tx *store.Tx) (PartnershipView, error) {
 		reseller, err := partnershipActor(tx, actor, true)
@@ -596,8 +609,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, actor csphub.Actor, toke
 			return PartnershipView{}, invitationOpen(csphub.Partnership{State: csphub.PartnershipActive}, now)
 		}
 		g := csphub.Grant{ID: csphub.NewID(), GrantorID: reseller.ID, GranteeID: p.ProviderID, PartnershipID: p.ID,
-			Roles: partnershipGrantRoles(), State: csphub.GrantActive, DurationDays: csphub.GrantDefaultDays, AutoExtend: false,
-			CreatedAt: now, ActivatedAt: utcPtr(now), ExpiresAt: now.AddDate(0, 0, csphub.GrantDefaultDays), UpdatedAt: now, Version: 1}
+			Roles: partnershipGrantRoles(), State: csphub.GrantActive, DurationDays: days, AutoExtend: in.AutoExtend,
+			CreatedAt: now, ActivatedAt: utcPtr(now), ExpiresAt: now.AddDate(0, 0, days), UpdatedAt: now, Version: 1}
 		if err := tx.InsertGrant(g); err != nil {
 			return PartnershipView{}, err
 		}

@@ -379,14 +379,87 @@ func TestInvitePartnerCaps(t *testing.T) {
 		if _, err := invite(prov, 4); err != nil {
 			t.Fatal(err)
 		}
-		// The defaults: 50 a day.
+		// The defaults: 50 a day. The other provider sent one in the last
+		// 24 hours already, so its 50th of this loop is refused.
 		for i := range 50 {
-			if _, err := w.svc.InvitePartner(w.ctx, other.ga, service.InvitePartnerInput{Email: fmt.Sprintf("d%d@contoso.example", i)}); err != nil {
-				if i < 49 {
-					t.Fatalf("invitation %d: %v", i, err)
-				}
+			_, err := w.svc.InvitePartner(w.ctx, other.ga, service.InvitePartnerInput{Email: fmt.Sprintf("d%d@contoso.example", i)})
+			if i < 49 && err != nil {
+				t.Fatalf("invitation %d: %v", i, err)
+			}
+			if i == 49 {
 				pWantCode(t, err, csphub.KindRateLimited, "invitation_limit")
 			}
+		}
+	})
+}
+
+// The default cap on open invitations: 1,000 waiting for an answer.
+func TestInvitePartnerDefaultOpenCap(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		w := newPWorld(t, engine)
+		prov := w.provider("Fabrikam", "europe")
+		// 999 open invitations sent more than a day ago (outside the daily
+		// cap), still 29 days from their expiry.
+		sentAt := w.clock.Now().Add(-25 * time.Hour)
+		for i := range 999 {
+			w.exec(`INSERT INTO partnerships (id, provider_id, state, invited_email, invited_partner_id, token_hash, invited_by,
+				invited_at, expires_at, ended_reason, updated_at, version)
+				VALUES (?, ?, 'invited', ?, '', ?, ?, ?, ?, '', ?, 1)`,
+				csphub.NewID(), prov.org.ID, fmt.Sprintf("o%d@contoso.example", i), fmt.Sprintf("hash-%d", i), prov.agent.ID,
+				sentAt, sentAt.Add(30*24*time.Hour), sentAt)
+		}
+		if _, err := w.svc.InvitePartner(w.ctx, prov.agent, service.InvitePartnerInput{Email: "the1000th@contoso.example"}); err != nil {
+			t.Fatalf("the 1,000th: %v", err)
+		}
+		_, err := w.svc.InvitePartner(w.ctx, prov.agent, service.InvitePartnerInput{Email: "the1001st@contoso.example"})
+		pWantCode(t, err, csphub.KindRateLimited, "open_invitation_limit")
+		// Room again when the oldest open invitation expires.
+		if e := csphub.AsError(err); e.RetryAfter != int((30*24*time.Hour - 25*time.Hour).Seconds()) {
+			t.Fatalf("retry after %d", e.RetryAfter)
+		}
+	})
+}
+
+// The reseller shapes the grant it gives: 1 day to 2 years (2 years by
+// default), extended by 180 days at expiry when it asks.
+func TestAcceptanceGrantDuration(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		w := newPWorld(t, engine)
+		prov := w.provider("Fabrikam", "europe")
+		a, b := w.reseller("Contoso", "FR"), w.reseller("Litware", "FR")
+		_, tokenA := w.invite(prov.agent, a.agentMail, "")
+		_, tokenB := w.invite(prov.agent, b.agentMail, "")
+
+		for _, days := range []int{-1, 731, 100000} {
+			_, err := w.svc.AcceptInvitation(w.ctx, a.agent, tokenA, service.AcceptInvitationInput{Authorize: true, DurationDays: days})
+			agrWantFields(t, err, "duration_days/out_of_range")
+		}
+		_, err := w.svc.AcceptInvitation(w.ctx, a.agent, tokenA, service.AcceptInvitationInput{DurationDays: 731})
+		agrWantFields(t, err, "authorize/required", "duration_days/out_of_range")
+		if w.count(`SELECT COUNT(*) FROM delegated_admin_grants`) != 0 {
+			t.Fatal("a refused acceptance made a grant")
+		}
+
+		// One day, extended: the expiry job adds 180 days.
+		v, err := w.svc.AcceptInvitation(w.ctx, a.agent, tokenA, service.AcceptInvitationInput{Authorize: true, DurationDays: 1, AutoExtend: true})
+		if err != nil || v.Grant == nil || v.Grant.DurationDays != 1 || !v.Grant.AutoExtend || !v.Grant.ExpiresAt.Equal(w.clock.Now().AddDate(0, 0, 1)) {
+			t.Fatalf("one day: %+v %v", v.Grant, err)
+		}
+		// Two years, the most.
+		v2, err := w.svc.AcceptInvitation(w.ctx, b.agent, tokenB, service.AcceptInvitationInput{Authorize: true, DurationDays: 730})
+		if err != nil || v2.Grant == nil || v2.Grant.DurationDays != 730 || v2.Grant.AutoExtend || !v2.Grant.ExpiresAt.Equal(w.clock.Now().AddDate(0, 0, 730)) {
+			t.Fatalf("two years: %+v %v", v2.Grant, err)
+		}
+		w.clock.Advance(24*time.Hour + time.Minute)
+		if n, err := w.svc.ExpireGrants(w.ctx); err != nil || n != 1 {
+			t.Fatalf("expiry job: %d %v", n, err)
+		}
+		g, err := w.svc.GetGrant(w.ctx, a.ga, v.Grant.ID)
+		if err != nil || g.State != csphub.GrantActive || !g.ExpiresAt.Equal(v.Grant.ExpiresAt.AddDate(0, 0, 180)) {
+			t.Fatalf("extended: %+v %v", g, err)
+		}
+		if _, err := w.svc.DelegatedActor(w.ctx, prov.agent, a.org.ID); err != nil {
+			t.Fatalf("delegation after the extension: %v", err)
 		}
 	})
 }

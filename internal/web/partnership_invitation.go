@@ -195,14 +195,17 @@ func (h *Handler) invitationAnswer(accept bool) http.HandlerFunc {
 		}
 		var err error
 		if accept {
-			page.Form.Values = map[string]string{"authorize": r.PostForm.Get("authorize")}
+			page.Form.Values = map[string]string{"authorize": r.PostForm.Get("authorize"), "auto_extend": r.PostForm.Get("auto_extend")}
 			if r.PostForm.Get("authorize") != "yes" {
 				// Nothing is authorized unless the reader ticked the box.
 				page.Form.fieldError("authorize", l.T("partnership.error.authorize.required"))
 				h.renderInvitation(w, r, http.StatusUnprocessableEntity, page)
 				return
 			}
-			if _, err = h.svc.AcceptInvitation(r.Context(), v.actor, token, service.AcceptInvitationInput{Authorize: true}); err == nil {
+			// The grant lasts the default two years; the reader may have it
+			// extended by 180 days at each expiry.
+			in := service.AcceptInvitationInput{Authorize: true, AutoExtend: r.PostForm.Get("auto_extend") == "yes"}
+			if _, err = h.svc.AcceptInvitation(r.Context(), v.actor, token, in); err == nil {
 				redirect(w, r, indirectProvidersPath+"?done=authorized")
 				return
 			}

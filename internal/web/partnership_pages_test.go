@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
@@ -97,14 +98,22 @@ func TestPartnershipInvitationJourney(t *testing.T) {
 		res = w.get(t, link, w.as(w.reseller, "fr")...)
 		mustContain(t, res.body, `<input type="checkbox" id="authorize" name="authorize" value="yes" required`,
 			msg(b, "fr", "partnership.invitation.authorize.label"), msg(b, "fr", "partnership.invitation.authorize.submit"),
-			`action="`+link+`/decline"`)
-		res = w.postForm(t, link+"/accept", url.Values{}, w.as(w.reseller, "fr")...)
+			`<input type="checkbox" id="auto_extend" name="auto_extend" value="yes" aria-describedby="auto_extend-hint">`,
+			msg(b, "fr", "partnership.invitation.auto_extend.label"), `action="`+link+`/decline"`)
+		res = w.postForm(t, link+"/accept", url.Values{"auto_extend": {"yes"}}, w.as(w.reseller, "fr")...)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("unticked: %d", res.StatusCode)
 		}
 		fieldErrorShown(t, res.body, "authorize", msg(b, "fr", "partnership.error.authorize.required"))
-		wantRedirect(t, w.postForm(t, link+"/accept", url.Values{"authorize": {"yes"}}, w.as(w.reseller, "fr")...),
+		// The auto-extension box stays as the reader left it.
+		mustContain(t, res.body, `name="auto_extend" value="yes" checked`)
+		wantRedirect(t, w.postForm(t, link+"/accept", url.Values{"authorize": {"yes"}, "auto_extend": {"yes"}}, w.as(w.reseller, "fr")...),
 			indirectProvidersPath+"?done=authorized")
+		// The grant lasts two years and extends itself, as asked.
+		if given, err := w.svc.ListGrants(context.Background(), w.reseller.actor, "given", "", 10); err != nil || len(given.Items) != 1 ||
+			!given.Items[0].AutoExtend || given.Items[0].DurationDays != 730 {
+			t.Fatalf("grant: %+v %v", given, err)
+		}
 
 		// Both pages show the other party.
 		res = w.get(t, indirectProvidersPath+"?done=authorized", w.as(w.reseller, "fr")...)
