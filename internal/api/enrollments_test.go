@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -610,6 +611,192 @@ func TestEnrollmentRejectionAndNewContact(t *testing.T) {
 		w.do("GET", "/api/v1/enrollments", partner, "").json(t, &list)
 		if len(list.Items) != 2 || list.Items[0].ID != again.Enrollment.ID {
 			t.Fatalf("list: %+v", list)
+		}
+	})
+}
+
+// mailSummary lists the queued emails as "template to", in order.
+func mailSummary(mail []store.Email) []string {
+	var out []string
+	for _, m := range mail {
+		out = append(out, m.Template+" "+m.To)
+	}
+	return out
+}
+
+// The transitions the journey does not take, and the refused ones: an
+// answer that corrects the primary contact goes back to email
+// verification; approving needs the address confirmed; after approval a
+// new legal name with a new contact, then a new country, go back to
+// review; a rejected application takes no decision, answer or new link.
+// Each step emails the contact, and linking or issuing a partner ID is
+// audited.
+func TestEnrollmentTransitionsAndRefusals(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		w := newEnrollmentWorld(t, engine)
+		app := newApplication("jeanne.martin@contoso.example").withAccount("jeanne@contoso.example")
+		app["partner_id"], app["claim_code"] = "4100001", w.claims["4100001"]
+		res, token := w.enrol("", app)
+		id := res.Enrollment.ID
+		partner := w.session("jeanne@contoso.example", true)
+		if r := w.verify(id, token); r.status != 200 {
+			t.Fatalf("verify: %d %s", r.status, r.body)
+		}
+		w.mail()
+
+		// Only reviewers and operator admins decide, on an application that exists.
+		_, catalog := w.member(w.root, "cat@operator.example", true, "catalog_manager")
+		wantProblem(t, w.decide(catalog, id, "approve", ""), 403, "missing_role")
+		wantProblem(t, w.decide(w.reviewer, csphub.NewID(), "approve", ""), 404, "enrollment_not_found")
+		wantProblem(t, w.decide(w.reviewer, id, "maybe", ""), 422, "invalid_input")
+		if r := w.decide(w.reviewer, id, "request_info", "Who is the primary contact now?"); r.status != 200 {
+			t.Fatalf("request info: %d %s", r.status, r.body)
+		}
+		w.mail()
+
+		// The answer corrects the primary contact: back to email verification.
+		r := w.do("POST", "/api/v1/enrollments/"+id+"/info", partner, `{"message":"Paul took over.","profile":{"primary_contact":`+
+			`{"first_name":"Paul","last_name":"Durand","email":"paul@contoso.example","phone":"+33 1 23 45 67 81","lang":"en"}}}`)
+		if r.status != 200 {
+			t.Fatalf("answer with a new contact: %d %s", r.status, r.body)
+		}
+		var v service.EnrollmentView
+		r.json(t, &v)
+		if v.State != csphub.EnrollmentEmailVerification || checkOf(v, csphub.CheckEmailOwnership).Status != csphub.CheckPending ||
+			v.Profile.PrimaryContact.Email != "paul@contoso.example" || v.History[len(v.History)-1].Reason != "Paul took over." {
+			t.Fatalf("after the answer: %+v (%s)", v, states(v))
+		}
+		mail := w.mail()
+		if got := mailSummary(mail); len(got) != 1 || got[0] != "enrollment_verification paul@contoso.example" {
+			t.Fatalf("emails after the answer: %v", got)
+		}
+		paulToken := verificationLink.FindStringSubmatch(mail[0].Text)[1]
+		wantProblem(t, w.decide(w.reviewer, id, "approve", ""), 409, "invalid_transition")
+		if r := w.verify(id, paulToken); r.status != 200 {
+			t.Fatalf("verify the new contact: %d %s", r.status, r.body)
+		}
+		mail = w.mail()
+		if got := mailSummary(mail); len(got) != 1 || got[0] != "enrollment_status paul@contoso.example" || mail[0].Lang != "en" ||
+			!strings.Contains(mail[0].Subject, "in review") {
+			t.Fatalf("emails after the verification: %v %+v", got, mail)
+		}
+
+		// An operator admin decides too; the approval is emailed.
+		wantProblem(t, w.decide(w.root, id, "reject", " "), 422, "invalid_input")
+		if r := w.decide(w.root, id, "approve", ""); r.status != 200 {
+			t.Fatalf("approve: %d %s", r.status, r.body)
+		}
+		mail = w.mail()
+		if got := mailSummary(mail); len(got) != 1 || got[0] != "enrollment_status paul@contoso.example" ||
+			!strings.Contains(mail[0].Subject, "approved") || !strings.Contains(mail[0].Text, "partner agreement") {
+			t.Fatalf("approval email: %v %+v", got, mail)
+		}
+
+		// After approval, a new legal name and a new contact at once: back
+		// to review, and no approval until the new address is confirmed.
+		r = w.do("PATCH", "/api/v1/partner-profile", partner, `{"legal_name":"Contoso Europe SAS","primary_contact":`+
+			`{"first_name":"Marie","last_name":"Leroy","email":"marie@contoso.example","phone":"+33 1 23 45 67 82","lang":"fr"}}`)
+		if r.status != 200 {
+			t.Fatalf("patch: %d %s", r.status, r.body)
+		}
+		v = w.enrollment(partner, id)
+		if v.State != csphub.EnrollmentInReview || checkOf(v, csphub.CheckEmailOwnership).Status != csphub.CheckPending ||
+			checkOf(v, csphub.CheckBusiness).Status != csphub.CheckPending || v.DecidedAt != nil {
+			t.Fatalf("after a new legal name and contact: %+v", v)
+		}
+		mail = w.mail()
+		got := mailSummary(mail)
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"enrollment_status marie@contoso.example", "enrollment_verification marie@contoso.example"}) {
+			t.Fatalf("emails after the change: %v", got)
+		}
+		var marieToken string
+		for _, m := range mail {
+			if m.Template == "enrollment_verification" {
+				marieToken = verificationLink.FindStringSubmatch(m.Text)[1]
+			} else if m.Lang != "fr" || !strings.Contains(m.Subject, "en cours de vérification") {
+				t.Errorf("status email: %+v", m)
+			}
+		}
+		wantProblem(t, w.verify(id, paulToken), 409, "link_used")
+		wantProblem(t, w.decide(w.reviewer, id, "approve", ""), 409, "email_not_verified")
+		// Confirming the address in review passes the check and moves nothing.
+		steps := len(v.History)
+		if r := w.verify(id, marieToken); r.status != 200 {
+			t.Fatalf("verify in review: %d %s", r.status, r.body)
+		}
+		v = w.enrollment(partner, id)
+		if v.State != csphub.EnrollmentInReview || len(v.History) != steps || checkOf(v, csphub.CheckEmailOwnership).Status != csphub.CheckPassed {
+			t.Fatalf("after verifying in review: %+v", v)
+		}
+		if r := w.decide(w.reviewer, id, "approve", "New name checked"); r.status != 200 {
+			t.Fatalf("approve again: %d %s", r.status, r.body)
+		}
+		w.mail()
+
+		// A new country after approval: back to review, in the new
+		// country's queue, with the partner ID's location to look at.
+		r = w.do("PATCH", "/api/v1/partner-profile", partner, `{"address":{"line1":"Hauptstr. 1","city":"Berlin","postal_code":"10115","country":"DE"},`+
+			`"primary_contact":{"first_name":"Marie","last_name":"Leroy","email":"marie@contoso.example","phone":"+49 30 901820","lang":"fr"},`+
+			`"support_contact":{"email":"support@contoso.example","phone":"+49 30 901821"}}`)
+		if r.status != 200 {
+			t.Fatalf("patch the country: %d %s", r.status, r.body)
+		}
+		v = w.enrollment(partner, id)
+		if v.State != csphub.EnrollmentInReview || v.Country != "DE" || checkOf(v, csphub.CheckPartnerIDLocation).Status != csphub.CheckAttention {
+			t.Fatalf("after a new country: %+v", v)
+		}
+		var q service.ReviewQueuePage
+		w.do("GET", "/api/v1/operator/enrollments?country=DE", w.reviewer, "").json(t, &q)
+		if len(q.Items) != 1 || q.Items[0].ID != id {
+			t.Fatalf("DE queue: %+v", q)
+		}
+		if got := mailSummary(w.mail()); len(got) != 1 || got[0] != "enrollment_status marie@contoso.example" {
+			t.Fatalf("emails after the new country: %v", got)
+		}
+		if r := w.decide(w.reviewer, id, "reject", "The partner ID is located in France."); r.status != 200 {
+			t.Fatalf("reject: %d %s", r.status, r.body)
+		}
+		if got := mailSummary(w.mail()); len(got) != 1 || got[0] != "enrollment_status marie@contoso.example" {
+			t.Fatalf("rejection email: %v", got)
+		}
+
+		// Rejected is final.
+		for _, d := range []string{"approve", "reject", "request_info"} {
+			wantProblem(t, w.decide(w.reviewer, id, d, "again"), 409, "invalid_transition")
+		}
+		wantProblem(t, w.do("POST", "/api/v1/enrollments/"+id+"/info", partner, `{"message":"please"}`), 409, "invalid_transition")
+		wantProblem(t, w.do("POST", "/api/v1/enrollments/"+id+"/email-verification/requests", partner, ""), 409, "enrollment_closed")
+		v = w.enrollment(partner, id)
+		if want := "submitted>email_verification_pending>in_review>info_requested>email_verification_pending>in_review>approved>" +
+			"in_review>approved>in_review>rejected"; states(v) != want || v.Reason != "The partner ID is located in France." {
+			t.Fatalf("history %s, want %s", states(v), want)
+		}
+		types := map[string]int{}
+		for _, ev := range w.eventsOf(partner) {
+			types[ev.Type]++
+		}
+		if types["enrollment.rejected"] != 1 || types["enrollment.approved"] != 2 || types["enrollment.in_review"] != 4 ||
+			types["enrollment.email_verification_pending"] != 2 || types["enrollment.info_requested"] != 1 {
+			t.Errorf("events: %v", types)
+		}
+
+		// The linked partner ID is audited once; a partner without one is
+		// issued one, audited too.
+		_, admin := w.admin("partner", "owner@northwind.example")
+		issued, _ := w.enrol(admin, newApplication("ops@northwind.example"))
+		for _, c := range []struct {
+			tok, action, id string
+		}{{partner, "partner_id.link", "4100001"}, {admin, "partner_id.issue", issued.Enrollment.Profile.PartnerID}} {
+			var found []string
+			for _, a := range w.allAuditOf(c.tok) {
+				if strings.HasPrefix(a.Action, "partner_id.") {
+					found = append(found, a.Action+" "+a.ResourceID)
+				}
+			}
+			if !slices.Equal(found, []string{c.action + " " + c.id}) {
+				t.Errorf("partner ID audit: %v, want %s %s", found, c.action, c.id)
+			}
 		}
 	})
 }

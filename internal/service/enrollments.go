@@ -262,6 +262,12 @@ func (s *Service) Enroll(ctx context.Context, actor csphub.Actor, in EnrollmentI
 		}
 		var pid csphub.PartnerID
 		if in.PartnerID != "" {
+			// An organization linked already can only claim its own ID
+			// again, which changes nothing.
+			linkedBefore, err := tx.PartnerIDOfOrganization(org.ID)
+			if err != nil {
+				return res, err
+			}
 			claimed, fes, err := s.claimPartnerID(tx, org.ID, org.Country, in.PartnerID, in.ClaimCode)
 			if err != nil {
 				return res, err
@@ -270,6 +276,11 @@ func (s *Service) Enroll(ctx context.Context, actor csphub.Actor, in EnrollmentI
 				return res, csphub.Invalid(fes...)
 			}
 			pid = claimed
+			if linkedBefore == "" {
+				if err := tx.Audit(actor, csphub.AuditEntry{Action: "partner_id.link", ResourceType: "partner_id", ResourceID: pid.PartnerID, After: pid}); err != nil {
+					return res, err
+				}
+			}
 		} else {
 			existing, err := tx.PartnerProfile(org.ID, true)
 			switch {
@@ -277,6 +288,9 @@ func (s *Service) Enroll(ctx context.Context, actor csphub.Actor, in EnrollmentI
 				pid = csphub.PartnerID{PartnerID: existing.PartnerID, Country: org.Country, Source: "issued"}
 			case csphub.ErrorKind(err) == csphub.KindNotFound:
 				if pid, err = s.issuePartnerID(tx, org.ID, p.LegalName, org.Country); err != nil {
+					return res, err
+				}
+				if err := tx.Audit(actor, csphub.AuditEntry{Action: "partner_id.issue", ResourceType: "partner_id", ResourceID: pid.PartnerID, After: pid}); err != nil {
 					return res, err
 				}
 			default:

@@ -522,6 +522,43 @@ func TestOperatorReviewsAndDecides(t *testing.T) {
 		res = s.get(t, "/partner/enrollment", append(s.withSession(partner), "Accept-Language", "en")...)
 		mustContain(t, res.body, text(b, "en", "enrollment.application.approved"))
 		mustNotContain(t, res.body, `/resend"`, `/info"`)
+
+		// The agreement of the partner's region: the overview and the
+		// profile's Program information say it is not signed, then, once
+		// the global admin accepts it, signed, with the green banner.
+		ctx := context.Background()
+		opActor, err := s.svc.SessionActor(ctx, op.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ag, err := s.svc.PublishAgreement(ctx, opActor, service.PublishAgreementInput{Version: "2026-03", Title: "Contrat partenaire CSP",
+			Body: "Article 1.", EffectiveAt: s.clock.Now().Add(-time.Hour), Regions: []string{"europe"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		frPartner := append(s.withSession(partner), "Accept-Language", "fr")
+		res = s.get(t, "/partner/profile", frPartner...)
+		mustContain(t, res.body, "<td>"+text(b, "fr", "enrollment.profile.agreement.not_signed")+"</td>", `<a href="/partner/agreement">`)
+		res = s.get(t, "/partner", frPartner...)
+		mustContain(t, res.body, text(b, "fr", "agreement.banner.unsigned.heading"), text(b, "fr", "agreement.banner.unsigned.admin"))
+		mustNotContain(t, res.body, "notice-success")
+		me, err := s.svc.SessionActor(ctx, partner.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.svc.AcceptAgreement(ctx, me, ag.ID, service.AcceptAgreementInput{SignerName: "Jeanne Martin",
+			SignerEmail: "jeanne@contoso.example", SignerPhone: "01 23 45 67 89"}); err != nil {
+			t.Fatal(err)
+		}
+		res = s.get(t, "/partner/profile", frPartner...)
+		mustContain(t, res.body, `<th scope="row">`+text(b, "fr", "enrollment.membership.indirect_reseller")+"</th>",
+			"<td>"+text(b, "fr", "enrollment.profile.agreement.signed")+"</td>",
+			textArgs(b, "fr", "enrollment.profile.agreement.accepted", "version", "2026-03", "name", "Jeanne Martin", "date", s.clock.Now()))
+		mustNotContain(t, res.body, text(b, "fr", "enrollment.profile.agreement.not_signed"))
+		res = s.get(t, "/partner", frPartner...)
+		mustContain(t, res.body, `<div class="notice notice-success" role="status">`,
+			textArgs(b, "fr", "agreement.banner.signed", "version", "2026-03", "date", s.clock.Now()))
+		mustNotContain(t, res.body, text(b, "fr", "agreement.banner.unsigned.heading"))
 		if strings.Contains(s.logs.String(), "level=ERROR") {
 			t.Errorf("errors logged:\n%s", s.logs)
 		}
