@@ -356,7 +356,7 @@ func TestOnlyDelegableRoutesAcceptOnBehalfOf(t *testing.T) {
 		// grant (agreements, MFA, users, SSO, API tokens, grants,
 		// enrollments, profile edits), refuses a delegated caller before
 		// anything else.
-		param := strings.NewReplacer("{id}", csphub.NewID(), "{token}", "x", "{org}", csphub.NewID(), "{code}", "europe",
+		param := strings.NewReplacer("{id}", csphub.NewID(), "{rid}", csphub.NewID(), "{token}", "x", "{org}", csphub.NewID(), "{code}", "europe",
 			"{country}", "FR", "{iso2}", "FR", "{partner_id}", "1000001", "{domain}", "example.com")
 		checked := 0
 		for _, route := range w.api.Routes() {

@@ -96,6 +96,7 @@ func (a *API) routes() {
 	a.providerRoutes()
 	a.partnershipRoutes()
 	a.grantRoutes()
+	a.customerRoutes()
 	a.directoryRoutes()
 }
 

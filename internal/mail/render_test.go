@@ -111,6 +111,15 @@ var samples = map[string]func(Lang) Message{
 		return PartnershipStatus{To: Recipient{Address: "jane@contoso.example", Name: "Jane Doe", Lang: l}, Side: "reseller", Provider: "Fabrikam",
 			Reseller: "Contoso", Change: "terminated", EndedBy: "Fabrikam", Reason: "Contract ended.", Link: "https://csphub.example/partner/indirect-providers"}
 	},
+	"customer_invitation": func(l Lang) Message {
+		return CustomerInvitation{To: Recipient{Address: "it@northwind.example", Lang: l}, Reseller: "Contoso", Provider: "Fabrikam",
+			InvitedBy: "Jeanne Martin", Company: "Northwind", ResellerRoles: []string{"global_admin"}, ProviderRoles: []string{"billing_admin"},
+			Link: "https://csphub.example/customer-invitations/abc", ExpiresAt: time.Date(2026, 12, 23, 9, 0, 0, 0, time.UTC)}
+	},
+	"customer_relationship_status": func(l Lang) Message {
+		return CustomerRelationshipStatus{To: Recipient{Address: "jane@contoso.example", Lang: l}, Customer: "Northwind", Reseller: "Contoso",
+			Provider: "Fabrikam", Change: "removed", Partner: "Contoso", Link: "https://csphub.example/partner/customers"}
+	},
 	"contact_request": func(l Lang) Message {
 		return ContactRequest{To: Recipient{Address: "partners@fabrikam.example", Lang: l}, Provider: "Fabrikam", Reseller: "Contoso SAS",
 			ResellerPartnerID: "4100001", SenderName: "Jeanne Martin", SenderEmail: "jeanne@contoso.example",

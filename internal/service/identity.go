@@ -59,8 +59,29 @@ func checkEmail(field, email string) (string, *csphub.FieldError) {
 
 // Signup creates an organization and its first user in one transaction.
 func (s *Service) Signup(ctx context.Context, in SignupInput) (SignupResult, error) {
+	n, err := prepareOrganization(in, csphub.OrgKind(in.Kind))
+	if err != nil {
+		return SignupResult{}, err
+	}
+	return write(ctx, s, func(tx *store.Tx) (SignupResult, error) {
+		return n.insert(ctx, tx)
+	})
+}
+
+// newOrganization is a validated sign-up, its password hashed, ready to be
+// stored in a use case's transaction.
+type newOrganization struct {
+	in           SignupInput
+	kind         csphub.OrgKind
+	email, lang  string
+	domain, hash string
+}
+
+// prepareOrganization checks a sign-up for an organization of kind (every
+// field, each error next to its field) and hashes the password, outside
+// any transaction: a slow hash never holds SQLite's writer.
+func prepareOrganization(in SignupInput, kind csphub.OrgKind) (newOrganization, error) {
 	var fields []csphub.FieldError
-	kind := csphub.OrgKind(in.Kind)
 	if kind != csphub.OrgPartner && kind != csphub.OrgCustomer {
 		fields = append(fields, csphub.FieldError{Field: "kind", Code: "invalid_kind", Message: "must be partner or customer"})
 	}
@@ -92,38 +113,42 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (SignupResult, err
 		if e := csphub.AsError(err); e != nil {
 			fields = append(fields, e.Fields...)
 		} else {
-			return SignupResult{}, err
+			return newOrganization{}, err
 		}
 	}
 	if len(fields) > 0 {
-		return SignupResult{}, csphub.Invalid(fields...)
+		return newOrganization{}, csphub.Invalid(fields...)
 	}
 	hash, err := password.Hash(in.Password)
 	if err != nil {
+		return newOrganization{}, err
+	}
+	return newOrganization{in: in, kind: kind, email: email, lang: lang, domain: domain, hash: hash}, nil
+}
+
+// insert stores the organization and its first user, with their audit
+// records and event, in tx.
+func (n newOrganization) insert(ctx context.Context, tx *store.Tx) (SignupResult, error) {
+	org := csphub.Organization{ID: csphub.NewID(), Kind: n.kind, Name: n.in.OrgName, Country: n.in.Country, Domain: n.domain, CreatedAt: tx.Now()}
+	if err := tx.InsertOrganization(org); err != nil {
 		return SignupResult{}, err
 	}
-	return write(ctx, s, func(tx *store.Tx) (SignupResult, error) {
-		org := csphub.Organization{ID: csphub.NewID(), Kind: kind, Name: in.OrgName, Country: in.Country, Domain: domain, CreatedAt: tx.Now()}
-		if err := tx.InsertOrganization(org); err != nil {
-			return SignupResult{}, err
-		}
-		u := store.UserRecord{User: csphub.User{ID: csphub.NewID(), OrgID: org.ID, Email: email, Name: in.Name, Lang: lang,
-			Status: csphub.UserActive, Roles: []string{csphub.FirstAdminRole(kind)}, CreatedAt: tx.Now()}, PasswordHash: hash}
-		if err := tx.InsertUser(u); err != nil {
-			return SignupResult{}, err
-		}
-		actor := csphub.Actor{Kind: csphub.ActorUser, ID: u.ID, OrgID: org.ID, OrgKind: kind, RequestID: csphub.RequestID(ctx)}
-		if err := tx.Audit(actor, csphub.AuditEntry{Action: "organization.create", ResourceType: "organization", ResourceID: org.ID, After: org}); err != nil {
-			return SignupResult{}, err
-		}
-		if err := tx.Audit(actor, csphub.AuditEntry{Action: "user.create", ResourceType: "user", ResourceID: u.ID, After: u.User}); err != nil {
-			return SignupResult{}, err
-		}
-		if err := tx.Emit(actor, csphub.EventEntry{Type: "organization.created", Subject: org.ID, Data: org}); err != nil {
-			return SignupResult{}, err
-		}
-		return SignupResult{Organization: org, User: u.User}, nil
-	})
+	u := store.UserRecord{User: csphub.User{ID: csphub.NewID(), OrgID: org.ID, Email: n.email, Name: n.in.Name, Lang: n.lang,
+		Status: csphub.UserActive, Roles: []string{csphub.FirstAdminRole(n.kind)}, CreatedAt: tx.Now()}, PasswordHash: n.hash}
+	if err := tx.InsertUser(u); err != nil {
+		return SignupResult{}, err
+	}
+	actor := csphub.Actor{Kind: csphub.ActorUser, ID: u.ID, OrgID: org.ID, OrgKind: n.kind, RequestID: csphub.RequestID(ctx)}
+	if err := tx.Audit(actor, csphub.AuditEntry{Action: "organization.create", ResourceType: "organization", ResourceID: org.ID, After: org}); err != nil {
+		return SignupResult{}, err
+	}
+	if err := tx.Audit(actor, csphub.AuditEntry{Action: "user.create", ResourceType: "user", ResourceID: u.ID, After: u.User}); err != nil {
+		return SignupResult{}, err
+	}
+	if err := tx.Emit(actor, csphub.EventEntry{Type: "organization.created", Subject: org.ID, Data: org}); err != nil {
+		return SignupResult{}, err
+	}
+	return SignupResult{Organization: org, User: u.User}, nil
 }
 
 // newSecret returns a 256-bit random secret, URL-safe, and its SHA-256.

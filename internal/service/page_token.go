@@ -31,3 +31,22 @@ func decodeKeyset(token string) (*store.Keyset, error) {
 	}
 	return &store.Keyset{At: t.UTC(), ID: id}, nil
 }
+
+// encodeNameKeyset encodes the position of a row in a list ordered by a
+// name key and an id.
+func encodeNameKeyset(name, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("n|" + id + "|" + name))
+}
+
+func decodeNameKeyset(token string) (name, id string, err error) {
+	bad := csphub.Invalid(csphub.FieldError{Field: "page_token", Code: "invalid_page_token", Message: "is not a page token from this list"})
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", "", bad
+	}
+	parts := strings.SplitN(string(raw), "|", 3)
+	if len(parts) != 3 || parts[0] != "n" || !csphub.ValidID(parts[1]) {
+		return "", "", bad
+	}
+	return parts[2], parts[1], nil
+}

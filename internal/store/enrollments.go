@@ -79,7 +79,7 @@ func (tx *Tx) UpdatePartnerProfile(p csphub.PartnerProfile) (bool, error) {
 // UpdateOrganizationLegal keeps an organization's name and country in step
 // with its legal profile.
 func (tx *Tx) UpdateOrganizationLegal(orgID, name, country string) error {
-	_, err := tx.exec(`UPDATE organizations SET name = ?, country = ? WHERE id = ?`, name, country, orgID)
+	_, err := tx.exec(`UPDATE organizations SET name = ?, name_key = ?, country = ? WHERE id = ?`, name, nameKey(name), country, orgID)
 	if err != nil {
 		return fmt.Errorf("update organization: %w", err)
 	}

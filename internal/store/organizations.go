@@ -4,19 +4,24 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"csphub"
 )
 
 // InsertOrganization stores a new organization.
 func (tx *Tx) InsertOrganization(o csphub.Organization) error {
-	_, err := tx.exec(`INSERT INTO organizations (id, kind, name, country, domain, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, o.ID, string(o.Kind), o.Name, o.Country, o.Domain, o.CreatedAt)
+	_, err := tx.exec(`INSERT INTO organizations (id, kind, name, name_key, country, domain, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, o.ID, string(o.Kind), o.Name, nameKey(o.Name), o.Country, o.Domain, o.CreatedAt)
 	if err != nil && tx.db.dialect.uniqueViolation(err) {
 		return csphub.Conflict("organization_exists", "the organization already exists")
 	}
 	return err
 }
+
+// nameKey folds a name for sorting and prefix search, the same way on both
+// engines (SQLite's lower() folds ASCII only).
+func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
 // Organization returns one organization, as seen by the tenant orgID: an
 // organization sees itself (relationships widen this in later use cases).
