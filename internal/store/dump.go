@@ -42,3 +42,18 @@ func (db *DB) DumpForTest(table string) (string, error) {
 	}
 	return b.String(), rows.Err()
 }
+
+// countable are the tables tests count rows of, to check what a use case
+// created or left alone.
+var countable = map[string]bool{"organizations": true, "customer_invitations": true, "customer_links": true,
+	"customer_relationships": true, "delegated_admin_grants": true}
+
+// CountForTest counts the rows of one of those tables that match where.
+func (db *DB) CountForTest(table, where string, args ...any) (int, error) {
+	if !countable[table] {
+		return 0, fmt.Errorf("not a table tests may count: %s", table)
+	}
+	var n int
+	err := db.read.QueryRow(db.dialect.rebind(`SELECT COUNT(*) FROM `+table+` WHERE `+where), args...).Scan(&n)
+	return n, err
+}
