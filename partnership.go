@@ -45,6 +45,7 @@ type Partnership struct {
 	InvitedPartnerID string           `json:"invited_partner_id,omitempty"`
 	InvitedBy        string           `json:"invited_by"`
 	InvitedAt        time.Time        `json:"invited_at"`
+	GrantRoles       []string         `json:"grant_roles" doc:"The roles of the delegated admin grant the invitation asks for: accepting gives the provider exactly these"`
 	ExpiresAt        time.Time        `json:"expires_at"`
 	Region           string           `json:"region,omitempty"`
 	AcceptedBy       string           `json:"accepted_by,omitempty"`

@@ -14,11 +14,17 @@ import (
 // this further (only the grantor terminates; never through a grant).
 var grantAdmins = Access{Roles: []string{csphub.RoleGlobalAdmin, csphub.RoleAdminAgent}}
 
+// grantApprovers approve grant requests made to their organization.
+var grantApprovers = Access{Roles: []string{csphub.RoleGlobalAdmin}}
+
 // grantAccess: who may call the delegated admin grant routes. None is
-// Delegable: a grant never reads, changes or extends grants.
+// Delegable: a grant never reads, requests, approves, changes or extends
+// grants.
 var grantAccess = map[string]Access{
 	"GET /api/v1/delegated-admin-grants":                 grantAdmins,
+	"POST /api/v1/delegated-admin-grants":                grantAdmins,
 	"GET /api/v1/delegated-admin-grants/{id}":            grantAdmins,
+	"POST /api/v1/delegated-admin-grants/{id}/approve":   grantApprovers,
 	"POST /api/v1/delegated-admin-grants/{id}/terminate": grantAdmins,
 }
 
@@ -31,6 +37,27 @@ func (a *API) grantRoutes() {
 		Tags: []string{"delegated admin"},
 	}, a.listGrants)
 	register(a, huma.Operation{
+		OperationID: "requestDelegatedAdminGrant", Method: http.MethodPost, Path: "/api/v1/delegated-admin-grants",
+		Summary: "Request a delegated admin grant from an organization your organization has a relationship with",
+		Description: "Creates a grant in state `pending`, which the grantor's global admin approves (`/approve`) or declines (`/terminate`); " +
+			"unanswered, it expires after 90 days. The grantor is a reseller whose active indirect provider your organization is (the grant " +
+			"then ends with that relationship), or a customer with an active relationship with it; any other organization answers 404 " +
+			"`organization_not_found`. `roles` must be roles of the grantor's kind of organization (422 `invalid_role`); `duration_days` " +
+			"(1 to 730, 730 by default) counts from the approval. One pending request at a time between two organizations (409 " +
+			"`grant_request_exists`). Global admins and admin agents of a partner, never through a grant.",
+		Tags:          []string{"delegated admin"},
+		DefaultStatus: http.StatusCreated,
+	}, a.requestGrant)
+	register(a, huma.Operation{
+		OperationID: "approveDelegatedAdminGrant", Method: http.MethodPost, Path: "/api/v1/delegated-admin-grants/{id}/approve",
+		Summary: "Approve a pending delegated admin grant request made to your organization",
+		Description: "The grant becomes `active` at once and expires `duration_days` from now. Only a global admin of the grantor, signed in " +
+			"as themselves (403 `global_admin_required` for an API token, `grantor_only` for the grantee), never through a grant. A grant " +
+			"that is not pending answers 409 `grant_not_pending` or `grant_ended`; a request older than 90 days `grant_request_expired`; " +
+			"one whose relationship is no longer active `partnership_not_active`.",
+		Tags: []string{"delegated admin"},
+	}, a.approveGrant)
+	register(a, huma.Operation{
 		OperationID: "getDelegatedAdminGrant", Method: http.MethodGet, Path: "/api/v1/delegated-admin-grants/{id}",
 		Summary:     "Read one delegated admin grant your organization gave or received",
 		Description: "Roles, state, duration, expiry and auto-extension. Anyone but the two organizations gets 404.",
@@ -38,7 +65,7 @@ func (a *API) grantRoutes() {
 	}, a.getGrant)
 	register(a, huma.Operation{
 		OperationID: "terminateDelegatedAdminGrant", Method: http.MethodPost, Path: "/api/v1/delegated-admin-grants/{id}/terminate",
-		Summary: "Terminate a delegated admin grant your organization gave",
+		Summary: "Terminate a delegated admin grant your organization gave, or decline a pending request",
 		Description: "Takes effect on the grantee's very next request; the relationship it came with goes on. Only the grantor's global admins " +
 			"and admin agents (403 `grantor_only` for the grantee), never through a grant. An ended grant answers 409 `grant_ended`.",
 		Tags: []string{"delegated admin"},
@@ -82,6 +109,32 @@ type terminateGrantInput struct {
 
 func (a *API) terminateGrant(ctx context.Context, in *terminateGrantInput) (*grantOutput, error) {
 	g, err := a.svc.TerminateGrant(ctx, actorFrom(ctx), in.ID)
+	if err != nil {
+		return nil, a.fail(ctx, err)
+	}
+	return &grantOutput{Body: g}, nil
+}
+
+type requestGrantInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Retry-safe key: the same key and body replay the first response"`
+	Body           service.RequestGrantInput
+}
+
+func (a *API) requestGrant(ctx context.Context, in *requestGrantInput) (*grantOutput, error) {
+	g, err := a.svc.RequestGrant(ctx, actorFrom(ctx), in.Body)
+	if err != nil {
+		return nil, a.fail(ctx, err)
+	}
+	return &grantOutput{Body: g}, nil
+}
+
+type approveGrantInput struct {
+	ID             string `path:"id" maxLength:"36"`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Retry-safe key: the same key and body replay the first response"`
+}
+
+func (a *API) approveGrant(ctx context.Context, in *approveGrantInput) (*grantOutput, error) {
+	g, err := a.svc.ApproveGrant(ctx, actorFrom(ctx), in.ID)
 	if err != nil {
 		return nil, a.fail(ctx, err)
 	}

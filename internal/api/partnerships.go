@@ -38,7 +38,9 @@ func (a *API) partnershipRoutes() {
 			"indirect provider (409 `provider_not_approved`) whose global admin accepted the current partner agreement (409 `agreement_not_accepted`). " +
 			"With `partner_id`, only that partner can accept, and a known partner must be located in a region you are authorized for " +
 			"(422 `region_not_authorized`, checked again at acceptance in any case). At most 50 invitations in 24 hours and 1,000 waiting " +
-			"for an answer (429 `invitation_limit`, `open_invitation_limit`, with Retry-After). Global admins and admin agents.",
+			"for an answer (429 `invitation_limit`, `open_invitation_limit`, with Retry-After). `grant_roles` lists the delegated admin roles " +
+			"the invitation asks for (partner roles but global_admin: 422 `role_not_grantable`, `invalid_role`; `admin_agent` when absent); " +
+			"the acceptance page and the email show them, and accepting gives exactly these. Global admins and admin agents.",
 		Tags:          tags,
 		DefaultStatus: http.StatusCreated,
 	}, a.invitePartner)
@@ -54,7 +56,7 @@ func (a *API) partnershipRoutes() {
 		Summary: "Authorize the indirect provider: accept its invitation",
 		Description: "A global admin or admin agent of the reseller, signed in as themselves, with `authorize: true` (the ticked box). " +
 			"The provider may then place orders and add subscriptions on behalf of the reseller's customers, and receives a delegated admin " +
-			"grant of the reseller's organization (admin_agent, for `duration_days`: 1 to 730, 730 by default; extended by 180 days at " +
+			"grant of the reseller's organization (the invitation's `grant_roles`, for `duration_days`: 1 to 730, 730 by default; extended by 180 days at " +
 			"each expiry with `auto_extend: true`). The reseller must be enrolled as an indirect reseller " +
 			"(409 `not_enrolled`) and located in a region the provider is authorized for (422 `region_not_authorized`); an invitation " +
 			"naming a partner ID is for that partner only (403 `partner_id_mismatch`). The link works once (409 `invitation_used`).",

@@ -10,8 +10,11 @@ type PartnershipInvitation struct {
 	ProviderPartnerID string
 	InvitedBy         string // who sent the invitation (a name, or the provider's)
 	PartnerID         string // the reseller's partner ID the invitation names, or ""
-	Link              string
-	ExpiresAt         time.Time
+	// Roles are the delegated admin roles the invitation asks for (role
+	// codes, named in the recipient's language by the templates).
+	Roles     []string
+	Link      string
+	ExpiresAt time.Time
 }
 
 func (PartnershipInvitation) Template() string       { return "partnership_invitation" }

@@ -120,6 +120,11 @@ var samples = map[string]func(Lang) Message{
 		return CustomerRelationshipStatus{To: Recipient{Address: "jane@contoso.example", Lang: l}, Customer: "Northwind", Reseller: "Contoso",
 			Provider: "Fabrikam", Change: "removed", Partner: "Contoso", Link: "https://csphub.example/partner/customers"}
 	},
+	"order_placed": func(l Lang) Message {
+		return OrderPlaced{To: Recipient{Address: "billing@northwind.example", Lang: l}, Side: "customer", Provider: "Fabrikam",
+			Reseller: "Contoso", Customer: "Northwind", OrderID: "0190", Lines: []OrderPlacedLine{{Offer: "Cloud Backup (monthly)", Quantity: 10,
+				Price: "4.00 EUR"}}, Link: "https://csphub.example/customer/subscriptions"}
+	},
 	"contact_request": func(l Lang) Message {
 		return ContactRequest{To: Recipient{Address: "partners@fabrikam.example", Lang: l}, Provider: "Fabrikam", Reseller: "Contoso SAS",
 			ResellerPartnerID: "4100001", SenderName: "Jeanne Martin", SenderEmail: "jeanne@contoso.example",

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -13,16 +14,23 @@ import (
 // Delegated admin grants (after Microsoft's GDAP). A grant lets users of
 // the grantee organization act inside the grantor organization with the
 // listed roles only, until it ends. Grants are created when a reseller
-// accepts a provider's partnership invitation (partnerships.go); here they
-// are read, terminated, expired or extended, and turned into the actor of
-// a delegated request.
+// accepts a provider's partnership invitation (partnerships.go), or
+// requested here by a partner of the grantor and approved by the grantor's
+// global admin; here they are read, terminated, expired or extended, and
+// turned into the actor of a delegated request.
 //
 // The rules:
 //   - a grant is seen by the global admins and admin agents of both its
 //     organizations (users or API tokens), never through a grant; anyone
 //     else gets 404;
+//   - a partner's global admin or admin agent requests a grant (pending)
+//     from an organization it has a relationship with: a reseller it is
+//     the active indirect provider of, or a customer with an active
+//     relationship with it; only the grantor's global admin approves it,
+//     and the grant then lasts its duration from the approval;
 //   - only the grantor terminates a grant, at any time, without ending the
-//     relationship it came with;
+//     relationship it came with (terminating a pending request declines
+//     it);
 //   - an active grant past its expiry is extended by 180 days when it
 //     auto-extends (and its relationship still lives), and expires
 //     otherwise; a pending grant expires after 90 days;
@@ -61,7 +69,21 @@ var (
 		"only the organization that gave a grant can terminate it")
 	errGrantEnded   = csphub.Conflict("grant_ended", "this grant has already ended")
 	errNoDelegation = csphub.NotFound("organization")
+
+	errGrantApprover = csphub.Errorf(csphub.KindForbidden, "global_admin_required",
+		"only a global admin of the organization asked for the grant approves it, signed in as themselves")
+	errGrantNotPending     = csphub.Conflict("grant_not_pending", "only a pending grant request is approved; this grant is not pending")
+	errGrantRequestExpired = csphub.Conflict("grant_request_expired",
+		"this grant request is more than 90 days old and has expired; the partner may request again")
 )
+
+// RequestGrantInput is a partner's request for a delegated admin grant.
+type RequestGrantInput struct {
+	GrantorID    string   `json:"grantor_id" maxLength:"36" doc:"The organization whose users would be administered: a reseller whose active indirect provider you are, or a customer with an active relationship with you"`
+	Roles        []string `json:"roles" minItems:"1" maxItems:"10" doc:"The roles asked for, roles of the grantor's kind of organization (partner or customer)"`
+	DurationDays int      `json:"duration_days,omitempty" doc:"How long the grant lasts once approved, in days: 1 to 730 (2 years, the default when 0 or absent)"`
+	AutoExtend   bool     `json:"auto_extend,omitempty" doc:"Extend the grant by 180 days each time it reaches its expiry"`
+}
 
 func viewOfGrant(r store.GrantRow) GrantView {
 	return GrantView{Grant: r.Grant, GrantorName: r.GrantorName, GranteeName: r.GranteeName}
@@ -173,6 +195,237 @@ func (s *Service) TerminateGrant(ctx context.Context, actor csphub.Actor, id str
 		// Names come from the unlocked read.
 		full, err := tx.GrantOf(actor.OrgID, id, false)
 		return viewOfGrant(full), err
+	})
+}
+
+// checkGrantRequest validates what needs no database: the grantor's id,
+// the duration (0 is the default), and that roles are listed.
+func checkGrantRequest(in RequestGrantInput) (string, int, []csphub.FieldError) {
+	var fields []csphub.FieldError
+	grantor := strings.TrimSpace(in.GrantorID)
+	if !csphub.ValidID(grantor) {
+		fields = append(fields, csphub.FieldError{Field: "grantor_id", Code: "invalid_id", Message: "must be the id of an organization"})
+	}
+	days := in.DurationDays
+	switch {
+	case days == 0:
+		days = csphub.GrantDefaultDays
+	case days < csphub.GrantMinDays || days > csphub.GrantMaxDays:
+		fields = append(fields, csphub.FieldError{Field: "duration_days", Code: "out_of_range",
+			Message: fmt.Sprintf("must be from %d day to %d days (2 years)", csphub.GrantMinDays, csphub.GrantMaxDays)})
+	}
+	if len(in.Roles) == 0 {
+		fields = append(fields, csphub.FieldError{Field: "roles", Code: "required", Message: "list at least one role"})
+	}
+	return grantor, days, fields
+}
+
+// grantRequestRoles checks that every role asked for exists in the
+// grantor's kind of organization, and returns them in csphub.RolesOf order.
+func grantRequestRoles(kind csphub.OrgKind, roles []string) ([]string, error) {
+	asked := map[string]bool{}
+	var fields []csphub.FieldError
+	for _, r := range roles {
+		r = strings.TrimSpace(r)
+		if !csphub.ValidRole(kind, r) {
+			fields = append(fields, csphub.FieldError{Field: "roles", Code: "invalid_role",
+				Message: fmt.Sprintf("there is no role %q in a %s organization; its roles are %s", r, kind, strings.Join(csphub.RolesOf(kind), ", "))})
+			continue
+		}
+		asked[r] = true
+	}
+	if len(fields) > 0 {
+		return nil, csphub.Invalid(fields...)
+	}
+	var out []string
+	for _, r := range csphub.RolesOf(kind) {
+		if asked[r] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// grantAuditBoth audits a change of a grant in the actor's organization's
+// log and, by the system, in the other organization's.
+func grantAuditBoth(tx *store.Tx, actor csphub.Actor, g csphub.Grant, e csphub.AuditEntry) error {
+	if err := tx.Audit(actor, e); err != nil {
+		return err
+	}
+	other := csphub.System(actor.RequestID)
+	other.OrgID = g.GrantorID
+	if actor.TenantID() == g.GrantorID {
+		other.OrgID = g.GranteeID
+	}
+	return tx.Audit(other, e)
+}
+
+// RequestGrant: a partner's global admin or admin agent asks another
+// organization for a delegated admin grant, which stays pending until the
+// grantor's global admin approves it (or terminates it: declined), and
+// expires unanswered after 90 days. The grantor must be a reseller whose
+// active indirect provider the partner is (the grant then comes with that
+// relationship, and ends with it), or a customer with an active
+// relationship with the partner; any other organization, existing or not,
+// answers 404. The roles must exist in the grantor's kind; one request at
+// a time between two organizations.
+func (s *Service) RequestGrant(ctx context.Context, actor csphub.Actor, in RequestGrantInput) (GrantView, error) {
+	if err := grantAdmin(actor); err != nil {
+		return GrantView{}, err
+	}
+	grantorID, days, fields := checkGrantRequest(in)
+	if len(fields) > 0 {
+		return GrantView{}, csphub.Invalid(fields...)
+	}
+	return write(ctx, s, func(tx *store.Tx) (GrantView, error) {
+		own, err := tx.Organization(actor.OrgID, actor.OrgID)
+		if err != nil {
+			return GrantView{}, err
+		}
+		if own.Kind != csphub.OrgPartner {
+			return GrantView{}, csphub.Errorf(csphub.KindForbidden, "partner_required", "only partner organizations request delegated admin grants")
+		}
+		if grantorID == own.ID {
+			return GrantView{}, csphub.Errorf(csphub.KindUnprocessable, "own_organization", "your users already act in your own organization")
+		}
+		grantor, err := tx.Organization(grantorID, grantorID)
+		if err != nil {
+			return GrantView{}, err
+		}
+		var partnershipID string
+		switch grantor.Kind {
+		case csphub.OrgPartner:
+			id, ok, err := tx.ActivePartnershipID(own.ID, grantor.ID)
+			if err != nil {
+				return GrantView{}, err
+			}
+			if !ok {
+				return GrantView{}, errNoDelegation
+			}
+			partnershipID = id
+		case csphub.OrgCustomer:
+			ok, err := tx.CustomerVisible(own.ID, grantor.ID)
+			if err != nil {
+				return GrantView{}, err
+			}
+			if !ok {
+				return GrantView{}, errNoDelegation
+			}
+		default:
+			return GrantView{}, errNoDelegation
+		}
+		roles, err := grantRequestRoles(grantor.Kind, in.Roles)
+		if err != nil {
+			return GrantView{}, err
+		}
+		pending, err := tx.PendingGrantExists(grantor.ID, own.ID)
+		if err != nil {
+			return GrantView{}, err
+		}
+		if pending {
+			return GrantView{}, csphub.Conflict("grant_request_exists",
+				"your organization already waits for this organization's answer to a grant request; wait for it, or have it declined")
+		}
+		now := tx.Now()
+		g := csphub.Grant{ID: csphub.NewID(), GrantorID: grantor.ID, GranteeID: own.ID, PartnershipID: partnershipID, Roles: roles,
+			State: csphub.GrantPending, DurationDays: days, AutoExtend: in.AutoExtend, CreatedAt: now,
+			ExpiresAt: now.AddDate(0, 0, csphub.GrantPendingDays), UpdatedAt: now, Version: 1}
+		if err := tx.InsertGrant(g); err != nil {
+			return GrantView{}, err
+		}
+		if err := grantAuditBoth(tx, actor, g, csphub.AuditEntry{Action: "grant.request", ResourceType: grantResource, ResourceID: g.ID, After: g}); err != nil {
+			return GrantView{}, err
+		}
+		if err := tx.Emit(actor, grantEvent("grant.requested", g)); err != nil {
+			return GrantView{}, err
+		}
+		return GrantView{Grant: g, GrantorName: grantor.Name, GranteeName: own.Name}, nil
+	})
+}
+
+// ApproveGrant: the grantor's global admin approves a pending grant
+// request, signed in as themselves (not with an API token, never through a
+// grant). The grant becomes active at once and lasts its duration from
+// now. A request past its 90 days, or whose relationship is no longer
+// active, is refused.
+func (s *Service) ApproveGrant(ctx context.Context, actor csphub.Actor, id string) (GrantView, error) {
+	if err := grantAdmin(actor); err != nil {
+		return GrantView{}, err
+	}
+	if !csphub.ValidID(id) {
+		return GrantView{}, csphub.NotFound("grant")
+	}
+	return write(ctx, s, func(tx *store.Tx) (GrantView, error) {
+		r, err := tx.GrantOf(actor.OrgID, id, true)
+		if err != nil {
+			return GrantView{}, err
+		}
+		if r.GrantorID != actor.OrgID {
+			return GrantView{}, csphub.Errorf(csphub.KindForbidden, "grantor_only", "only the organization asked for a grant approves it")
+		}
+		if actor.Kind != csphub.ActorUser || !actor.HasRole(csphub.RoleGlobalAdmin) {
+			return GrantView{}, errGrantApprover
+		}
+		now := tx.Now()
+		switch {
+		case r.State == csphub.GrantTerminated || r.State == csphub.GrantExpired:
+			return GrantView{}, errGrantEnded
+		case r.State != csphub.GrantPending:
+			return GrantView{}, errGrantNotPending
+		case !r.ExpiresAt.After(now) || !r.CreatedAt.After(now.AddDate(0, 0, -csphub.GrantPendingDays)):
+			return GrantView{}, errGrantRequestExpired
+		}
+		if r.PartnershipID != "" {
+			st, err := tx.PartnershipStateOf(r.PartnershipID)
+			if err != nil {
+				return GrantView{}, err
+			}
+			if st != csphub.PartnershipActive {
+				return GrantView{}, csphub.Conflict("partnership_not_active",
+					"the relationship this request came with is "+string(st)+": a grant is approved only while it is active")
+			}
+		}
+		before := r.Grant
+		r.State, r.ActivatedAt, r.ExpiresAt, r.UpdatedAt = csphub.GrantActive, &now, now.AddDate(0, 0, r.DurationDays), now
+		if err := s.saveGrant(tx, &r.Grant, before); err != nil {
+			return GrantView{}, err
+		}
+		if err := grantAuditBoth(tx, actor, r.Grant, csphub.AuditEntry{Action: "grant.approve", ResourceType: grantResource, ResourceID: r.ID,
+			Before: before, After: r.Grant}); err != nil {
+			return GrantView{}, err
+		}
+		if err := tx.Emit(actor, grantEvent("grant.approved", r.Grant)); err != nil {
+			return GrantView{}, err
+		}
+		full, err := tx.GrantOf(actor.OrgID, id, false)
+		return viewOfGrant(full), err
+	})
+}
+
+// maxPendingGrantRequests bounds the list of pending requests pages show.
+const maxPendingGrantRequests = 100
+
+// PendingGrantRequests lists, newest first, the pending grant requests the
+// actor's organization was asked for (direction "given": it would be the
+// grantor) or made (direction "received"), at most 100.
+func (s *Service) PendingGrantRequests(ctx context.Context, actor csphub.Actor, direction string) ([]GrantView, error) {
+	if err := grantAdmin(actor); err != nil {
+		return nil, err
+	}
+	dir := store.GrantDirection(direction)
+	if dir != store.GrantsGiven && dir != store.GrantsReceived {
+		return nil, csphub.Invalid(csphub.FieldError{Field: "direction", Code: "invalid_direction", Message: "must be given or received"})
+	}
+	return read(ctx, s, func(tx *store.Tx) ([]GrantView, error) {
+		rows, err := tx.PendingGrants(actor.OrgID, dir, maxPendingGrantRequests)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]GrantView, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, viewOfGrant(r))
+		}
+		return out, nil
 	})
 }
 
@@ -298,7 +551,11 @@ func relationshipLives(state string) bool {
 // job extends it) whose relationship, when it came with one, is active; the
 // result acts in orgID (OnBehalfOf, so TenantID is orgID and audit records
 // name both organizations) with the roles both the grant lists and the
-// actor holds in its own organization. Its OrgKind is the grantor's:
+// actor holds in its own organization; in a customer organization, whose
+// roles no partner user holds, an admin agent of the grantee acts with
+// every role the grant lists (GDAP: admin agents get the customer roles
+// granted), anyone else still with those of the grant's roles they hold.
+// Its OrgKind is the grantor's:
 // use cases read OrgKind as the kind of the organization acted in (which
 // roles exist there, whether it has a partner profile), while the MFA
 // requirement, which follows the user's own organization, is checked here
@@ -344,9 +601,11 @@ func (s *Service) DelegatedActor(ctx context.Context, actor csphub.Actor, orgID 
 	if !usable {
 		return csphub.Actor{}, errNoDelegation
 	}
+	// Admin agents administer customers with the roles the customer granted.
+	agentOfCustomer := kind == csphub.OrgCustomer && actor.HasRole(csphub.RoleAdminAgent)
 	var roles []string
 	for _, r := range csphub.RolesOf(kind) {
-		if granted[r] && actor.HasRole(r) {
+		if granted[r] && (agentOfCustomer || actor.HasRole(r)) {
 			roles = append(roles, r)
 		}
 	}

@@ -11,6 +11,9 @@ type InvitePartnerInput struct {
 	Email     string `json:"email" maxLength:"254" doc:"Work email of the reseller's global admin or admin agent"`
 	PartnerID string `json:"partner_id,omitempty" maxLength:"10" doc:"The reseller's partner ID, when known: only that partner can accept"`
 	Lang      string `json:"lang,omitempty" enum:"en,fr" doc:"Language of the invitation email (default: the inviter's)"`
+	// GrantRoles are the roles of the delegated admin grant accepting
+	// gives the provider.
+	GrantRoles []string `json:"grant_roles,omitempty" maxItems:"10" doc:"The delegated admin roles asked for: partner roles but global_admin (account_admin, admin_agent, sales_agent, helpdesk_agent, billing_admin); admin_agent when absent or empty"`
 }
 
 // PartnershipView is a relationship with the names pages show.

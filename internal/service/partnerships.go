@@ -20,7 +20,8 @@ import (
 // SHA-256, 30 days). A global admin or admin agent of an enrolled reseller
 // located in a region the provider is authorized for opens it, ticks the
 // box and authorizes the provider: the relationship becomes active and the
-// reseller gives the provider a delegated admin grant (admin_agent, for
+// reseller gives the provider a delegated admin grant (the roles the
+// invitation listed, admin_agent by default, for
 // the 1 day to 2 years the reseller chooses, 2 years by default, extended
 // by 180 days at expiry when the reseller asks for it). Or the reseller declines; the provider may cancel an open
 // invitation; an unanswered one expires. The provider suspends and
@@ -41,9 +42,53 @@ const (
 	maxPartnershipQuery = 200
 )
 
-// partnershipGrantRoles are the roles of the delegated admin grant that
-// accepting a provider's invitation gives it.
-func partnershipGrantRoles() []string { return []string{csphub.RoleAdminAgent} }
+// defaultPartnershipGrantRoles are the roles of the delegated admin grant
+// an invitation asks for when it lists none.
+func defaultPartnershipGrantRoles() []string { return []string{csphub.RoleAdminAgent} }
+
+// checkPartnershipGrantRoles normalizes the delegated admin roles an
+// invitation asks for: partner roles but global_admin (a provider never
+// administers a reseller as its global admin), in the order of
+// csphub.RolesOf, admin_agent when none is listed.
+func checkPartnershipGrantRoles(roles []string) ([]string, []csphub.FieldError) {
+	asked := map[string]bool{}
+	var fields []csphub.FieldError
+	for _, r := range roles {
+		r = strings.TrimSpace(r)
+		switch {
+		case r == csphub.RoleGlobalAdmin:
+			fields = append(fields, csphub.FieldError{Field: "grant_roles", Code: "role_not_grantable",
+				Message: "global_admin cannot be asked for: a provider administers a reseller with the other partner roles"})
+		case !csphub.ValidRole(csphub.OrgPartner, r):
+			fields = append(fields, csphub.FieldError{Field: "grant_roles", Code: "invalid_role",
+				Message: fmt.Sprintf("there is no partner role %q; the roles are %s", r, strings.Join(partnershipGrantableRoles(), ", "))})
+		default:
+			asked[r] = true
+		}
+	}
+	if len(fields) > 0 {
+		return nil, fields
+	}
+	var out []string
+	for _, r := range partnershipGrantableRoles() {
+		if asked[r] {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		out = defaultPartnershipGrantRoles()
+	}
+	return out, nil
+}
+
+// partnershipGrantableRoles are the roles an invitation may ask for.
+func partnershipGrantableRoles() []string {
+	return slices.DeleteFunc(csphub.RolesOf(csphub.OrgPartner), func(r string) bool { return r == csphub.RoleGlobalAdmin })
+}
+
+// PartnershipGrantableRoles lists the delegated admin roles a provider's
+// invitation may ask for, in their usual order.
+func PartnershipGrantableRoles() []string { return partnershipGrantableRoles() }
 
 var (
 	errPartnershipRole = csphub.Errorf(csphub.KindForbidden, "partnership_role_required",
@@ -377,6 +422,8 @@ func (s *Service) InvitePartner(ctx context.Context, actor csphub.Actor, in Invi
 			fields = append(fields, *fe)
 		}
 	}
+	grantRoles, fes := checkPartnershipGrantRoles(in.GrantRoles)
+	fields = append(fields, fes...)
 	if len(fields) > 0 {
 		return PartnershipView{}, csphub.Invalid(fields...)
 	}
@@ -435,7 +482,8 @@ func (s *Service) InvitePartner(ctx context.Context, actor csphub.Actor, in Invi
 				RetryAfter: retryAfter(soonest.Sub(now))}
 		}
 		p := csphub.Partnership{ID: csphub.NewID(), ProviderID: org.ID, State: csphub.PartnershipInvited, InvitedEmail: email,
-			InvitedPartnerID: pid, InvitedBy: actor.ID, InvitedAt: now, ExpiresAt: now.Add(partnerInvitationLifetime), UpdatedAt: now, Version: 1}
+			InvitedPartnerID: pid, InvitedBy: actor.ID, InvitedAt: now, GrantRoles: grantRoles, ExpiresAt: now.Add(partnerInvitationLifetime),
+			UpdatedAt: now, Version: 1}
 		if err := tx.InsertPartnership(p, hash); err != nil {
 			return PartnershipView{}, err
 		}
@@ -452,7 +500,7 @@ func (s *Service) InvitePartner(ctx context.Context, actor csphub.Actor, in Invi
 		}
 		if _, err := cmail.Enqueue(tx, org.ID, cmail.PartnershipInvitation{
 			To:       cmail.Recipient{Address: email, Lang: lang},
-			Provider: org.Name, ProviderPartnerID: st.PartnerID, InvitedBy: inviter, PartnerID: pid,
+			Provider: org.Name, ProviderPartnerID: st.PartnerID, InvitedBy: inviter, PartnerID: pid, Roles: grantRoles,
 			Link: s.opts.BaseURL + "/partnership-invitations/" + token, ExpiresAt: p.ExpiresAt,
 		}); err != nil {
 			return PartnershipView{}, err
@@ -463,6 +511,15 @@ func (s *Service) InvitePartner(ctx context.Context, actor csphub.Actor, in Invi
 		}
 		return v, tx.Emit(actor, csphub.EventEntry{Type: "partnership.invited", Subject: p.ID, Data: v, Audience: []string{org.ID}})
 	})
+}
+
+// invitationGrantRoles are the roles of the grant accepting p gives the
+// provider: those the invitation listed.
+func invitationGrantRoles(p csphub.Partnership) []string {
+	if len(p.GrantRoles) == 0 {
+		return defaultPartnershipGrantRoles()
+	}
+	return slices.Clone(p.GrantRoles)
 }
 
 // invitationOpen refuses an invitation that can no longer be answered,
@@ -514,7 +571,7 @@ func (s *Service) InvitationOf(ctx context.Context, token string) (InvitationVie
 		}
 		return InvitationView{PartnershipID: p.ID, State: p.State, ProviderName: org.Name, ProviderPartnerID: st.PartnerID,
 			ProviderRegions: st.ProviderRegions, InvitedEmail: p.InvitedEmail, InvitedPartnerID: p.InvitedPartnerID,
-			ExpiresAt: p.ExpiresAt, GrantRoles: partnershipGrantRoles()}, nil
+			ExpiresAt: p.ExpiresAt, GrantRoles: invitationGrantRoles(p)}, nil
 	})
 }
 
@@ -609,7 +666,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, actor csphub.Actor, toke
 			return PartnershipView{}, invitationOpen(csphub.Partnership{State: csphub.PartnershipActive}, now)
 		}
 		g := csphub.Grant{ID: csphub.NewID(), GrantorID: reseller.ID, GranteeID: p.ProviderID, PartnershipID: p.ID,
-			Roles: partnershipGrantRoles(), State: csphub.GrantActive, DurationDays: days, AutoExtend: in.AutoExtend,
+			Roles: invitationGrantRoles(p), State: csphub.GrantActive, DurationDays: days, AutoExtend: in.AutoExtend,
 			CreatedAt: now, ActivatedAt: utcPtr(now), ExpiresAt: now.AddDate(0, 0, days), UpdatedAt: now, Version: 1}
 		if err := tx.InsertGrant(g); err != nil {
 			return PartnershipView{}, err

@@ -200,13 +200,14 @@ func (tx *Tx) Delegations(granteeID, grantorID string, now time.Time) ([]Delegat
 	return out, rows.Err()
 }
 
-// SaveGrant writes a grant's state, expiry and end back, if its version
-// is still from; it reports whether it did (false: someone changed it
-// meanwhile). The grant's version becomes from+1.
+// SaveGrant writes a grant's state, activation, expiry and end back, if
+// its version is still from; it reports whether it did (false: someone
+// changed it meanwhile). The grant's version becomes from+1.
 func (tx *Tx) SaveGrant(g csphub.Grant, from int) (bool, error) {
-	res, err := tx.exec(`UPDATE delegated_admin_grants SET state = ?, expires_at = ?, ended_at = ?, ended_by = ?, updated_at = ?, version = ?
+	res, err := tx.exec(`UPDATE delegated_admin_grants SET state = ?, activated_at = ?, expires_at = ?, ended_at = ?, ended_by = ?,
+		updated_at = ?, version = ?
 		WHERE id = ? AND grantor_id = ? AND version = ?`,
-		string(g.State), g.ExpiresAt, g.EndedAt, nullable(g.EndedBy), g.UpdatedAt, from+1, g.ID, g.GrantorID, from)
+		string(g.State), g.ActivatedAt, g.ExpiresAt, g.EndedAt, nullable(g.EndedBy), g.UpdatedAt, from+1, g.ID, g.GrantorID, from)
 	if err != nil {
 		return false, fmt.Errorf("save delegated admin grant: %w", err)
 	}
@@ -257,4 +258,74 @@ func (tx *Tx) DueGrants(now, pendingBefore time.Time, limit int) ([]DueGrant, er
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// PendingGrants lists, newest first, at most limit pending grant requests
+// orgID received as grantor (GrantsGiven: it is asked to give them) or made
+// as grantee (GrantsReceived), through the delegated_admin_grants_pending
+// index's partial condition.
+func (tx *Tx) PendingGrants(orgID string, dir GrantDirection, limit int) ([]GrantRow, error) {
+	var q string
+	switch dir {
+	case GrantsGiven:
+		q = grantRowQuery + ` WHERE g.grantor_id = ?`
+	case GrantsReceived:
+		q = grantRowQuery + ` WHERE g.grantee_id = ?`
+	default:
+		return nil, fmt.Errorf("list pending grants: unknown direction %q", dir)
+	}
+	rows, err := tx.query(q+` AND g.state = 'pending' ORDER BY g.created_at DESC, g.id DESC LIMIT ?`, orgID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list pending grants: %w", err)
+	}
+	defer rows.Close()
+	out := []GrantRow{}
+	for rows.Next() {
+		r, err := scanGrantRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// PendingGrantExists reports whether grantee already waits for an answer
+// from grantor to a grant request.
+func (tx *Tx) PendingGrantExists(grantorID, granteeID string) (bool, error) {
+	var n int
+	if err := tx.queryRow(`SELECT COUNT(*) FROM delegated_admin_grants WHERE grantee_id = ? AND grantor_id = ? AND state = 'pending'`,
+		granteeID, grantorID).Scan(&n); err != nil {
+		return false, fmt.Errorf("count pending grants: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ActivePartnershipID returns the id of the active relationship between a
+// provider and a reseller; ok is false when they have none.
+func (tx *Tx) ActivePartnershipID(providerID, resellerID string) (id string, ok bool, err error) {
+	err = tx.queryRow(`SELECT id FROM partnerships WHERE provider_id = ? AND reseller_id = ? AND state = 'active'`,
+		providerID, resellerID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read active partnership: %w", err)
+	}
+	return id, true, nil
+}
+
+// PartnershipStateOf returns the state of a relationship a grant came
+// with, read for share (locked against a concurrent change until commit on
+// PostgreSQL).
+func (tx *Tx) PartnershipStateOf(id string) (csphub.PartnershipState, error) {
+	var state string
+	err := tx.queryRow(`SELECT state FROM partnerships WHERE id = ?`+tx.db.dialect.shareClause(), id).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", csphub.NotFound("partnership")
+	}
+	if err != nil {
+		return "", fmt.Errorf("read partnership state: %w", err)
+	}
+	return csphub.PartnershipState(state), nil
 }

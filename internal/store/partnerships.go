@@ -19,25 +19,25 @@ import (
 
 const partnershipColumns = `p.id, p.provider_id, p.reseller_id, p.state, p.invited_email, p.invited_partner_id, p.invited_by,
 	p.invited_at, p.expires_at, p.region_code, p.accepted_by, p.accepted_at, p.ended_by_org, p.ended_reason, p.ended_at,
-	p.updated_at, p.version`
+	p.updated_at, p.version, p.grant_roles`
 
 // partnershipScan holds the nullable columns of a partnership while it is
 // scanned.
 type partnershipScan struct {
 	reseller, region, acceptedBy, endedBy sql.NullString
 	acceptedAt, endedAt                   sql.NullTime
-	state                                 string
+	state, grantRoles                     string
 }
 
 func (s *partnershipScan) dest(p *csphub.Partnership) []any {
 	return []any{&p.ID, &p.ProviderID, &s.reseller, &s.state, &p.InvitedEmail, &p.InvitedPartnerID, &p.InvitedBy,
 		&p.InvitedAt, &p.ExpiresAt, &s.region, &s.acceptedBy, &s.acceptedAt, &s.endedBy, &p.EndedReason, &s.endedAt,
-		&p.UpdatedAt, &p.Version}
+		&p.UpdatedAt, &p.Version, &s.grantRoles}
 }
 
 func (s *partnershipScan) finish(p *csphub.Partnership) {
 	p.ResellerID, p.Region, p.AcceptedBy, p.EndedByOrg = s.reseller.String, s.region.String, s.acceptedBy.String, s.endedBy.String
-	p.State = csphub.PartnershipState(s.state)
+	p.State, p.GrantRoles = csphub.PartnershipState(s.state), splitGrantRoles(s.grantRoles)
 	p.InvitedAt, p.ExpiresAt, p.UpdatedAt = p.InvitedAt.UTC(), p.ExpiresAt.UTC(), p.UpdatedAt.UTC()
 	p.AcceptedAt, p.EndedAt = partnershipTime(s.acceptedAt), partnershipTime(s.endedAt)
 }
@@ -61,14 +61,19 @@ func scanPartnership(row interface{ Scan(...any) error }) (csphub.Partnership, e
 }
 
 // InsertPartnership stores a new invitation with the hash of its link's
-// token.
+// token and the roles of the grant it asks for (admin_agent when none).
 func (tx *Tx) InsertPartnership(p csphub.Partnership, tokenHash string) error {
+	roles := strings.Join(p.GrantRoles, ",")
+	if roles == "" {
+		roles = csphub.RoleAdminAgent
+	}
 	_, err := tx.exec(`INSERT INTO partnerships (id, provider_id, reseller_id, state, invited_email, invited_partner_id, token_hash,
-		invited_by, invited_at, expires_at, region_code, accepted_by, accepted_at, ended_by_org, ended_reason, ended_at, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		invited_by, invited_at, expires_at, region_code, accepted_by, accepted_at, ended_by_org, ended_reason, ended_at, updated_at, version,
+		grant_roles)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.ProviderID, nullString(p.ResellerID), string(p.State), p.InvitedEmail, p.InvitedPartnerID, tokenHash,
 		p.InvitedBy, p.InvitedAt, p.ExpiresAt, nullString(p.Region), nullString(p.AcceptedBy), p.AcceptedAt,
-		nullString(p.EndedByOrg), p.EndedReason, p.EndedAt, p.UpdatedAt, p.Version)
+		nullString(p.EndedByOrg), p.EndedReason, p.EndedAt, p.UpdatedAt, p.Version, roles)
 	if err != nil {
 		return fmt.Errorf("insert partnership: %w", err)
 	}

@@ -12,9 +12,13 @@ import (
 	"csphub/internal/service"
 )
 
-// Delegation is what the organization switcher needs of the service.
+// Delegation is what the organization switcher and the grant requests
+// need of the service.
 type Delegation interface {
 	ListGrants(ctx context.Context, actor csphub.Actor, direction, pageToken string, pageSize int) (service.GrantPage, error)
+	PendingGrantRequests(ctx context.Context, actor csphub.Actor, direction string) ([]service.GrantView, error)
+	ApproveGrant(ctx context.Context, actor csphub.Actor, id string) (service.GrantView, error)
+	TerminateGrant(ctx context.Context, actor csphub.Actor, id string) (service.GrantView, error)
 	DelegatedActor(ctx context.Context, actor csphub.Actor, orgID string) (csphub.Actor, error)
 	ActingIn(ctx context.Context, actor csphub.Actor) (csphub.Organization, bool, error)
 }
@@ -36,6 +40,11 @@ type Delegation interface {
 // delegated writes). Every other page, while acting, shows the banner
 // naming the organization acted in and keeps working on the reader's own
 // organization, with the reader's own actor.
+//
+// The same page shows the pending delegated admin grant requests: those
+// partners made to the reader's organization, which its global admin
+// approves and its global admins and admin agents decline, and those the
+// reader's organization made, waiting for an answer.
 const (
 	pagePartnerOrganizations  = "partner_organizations"
 	partnerOrganizationsPath  = "/partner/organizations"
@@ -50,6 +59,8 @@ func (h *Handler) registerDelegationPages(mux *http.ServeMux) {
 	mux.Handle("GET "+partnerOrganizationsPath, h.page(h.partnerOrganizations))
 	mux.Handle("POST "+partnerOrganizationsPath+"/act", h.post(h.actInOrganization))
 	mux.Handle("POST "+partnerOrganizationsPath+"/return", h.post(h.returnToOwnOrganization))
+	mux.Handle("POST "+partnerOrganizationsPath+"/requests/{id}/approve", h.post(h.answerGrantRequest(true)))
+	mux.Handle("POST "+partnerOrganizationsPath+"/requests/{id}/decline", h.post(h.answerGrantRequest(false)))
 }
 
 // delegationCookie names the cookie of the organization acted in; over
@@ -179,9 +190,29 @@ type organizationRow struct {
 	Current   bool // the reader acts in it now
 }
 
+// grantRequestRow is a pending grant request: the other organization, the
+// roles asked for, how long the grant would last and when the request
+// expires, with the answers the reader may give.
+type grantRequestRow struct {
+	ID         string
+	OrgName    string
+	Roles      string
+	Duration   string
+	AutoExtend bool
+	Requested  time.Time
+	Expires    time.Time
+	ApproveURL string
+	DeclineURL string
+}
+
 type partnerOrganizationsPage struct {
-	Nav       programNav
-	Rows      []organizationRow
+	Nav  programNav
+	Rows []organizationRow
+	// Requests were made to the reader's organization; Waiting, by it;
+	// Answer holds a refused answer to a request.
+	Requests  []grantRequestRow
+	Waiting   []grantRequestRow
+	Answer    formState
 	Done      string
 	Form      formState // a refused choice
 	First     string
@@ -195,10 +226,17 @@ func (h *Handler) partnerOrganizations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pageToken := r.URL.Query().Get("page_token")
-	h.renderOrganizations(w, r, v, http.StatusOK, pageToken, formState{}, doneOf(r, "returned"))
+	h.renderOrganizations(w, r, v, http.StatusOK, pageToken, formState{}, doneOf(r, "returned", "approved", "declined"))
 }
 
 func (h *Handler) renderOrganizations(w http.ResponseWriter, r *http.Request, v *viewer, status int, pageToken string, form formState, done string) {
+	h.renderOrganizationsPage(w, r, v, status, pageToken, form, done, formState{})
+}
+
+// renderOrganizationsPage shows the organizations one may act in and the
+// pending grant requests; form holds a refused choice of organization,
+// answer a refused answer to a request.
+func (h *Handler) renderOrganizationsPage(w http.ResponseWriter, r *http.Request, v *viewer, status int, pageToken string, form formState, done string, answer formState) {
 	r, d := h.resolveDelegation(w, r)
 	res, err := h.svc.ListGrants(r.Context(), v.actor, service.GrantsReceived, pageToken, delegationListPageSize)
 	if err != nil {
@@ -206,7 +244,7 @@ func (h *Handler) renderOrganizations(w http.ResponseWriter, r *http.Request, v 
 		return
 	}
 	l := h.localizer(r)
-	page := partnerOrganizationsPage{Nav: programNav{Current: "organizations"}, Done: done, Form: form,
+	page := partnerOrganizationsPage{Nav: programNav{Current: "organizations"}, Done: done, Form: form, Answer: answer,
 		First: partnerOrganizationsPath, PageToken: pageToken}
 	if res.NextPageToken != "" {
 		page.NextURL = partnerOrganizationsPath + "?page_token=" + url.QueryEscape(res.NextPageToken)
@@ -239,8 +277,98 @@ func (h *Handler) renderOrganizations(w http.ResponseWriter, r *http.Request, v 
 	for i := range page.Rows {
 		page.Rows[i].Roles = roleLabels(l, roles[i])
 	}
+	if !h.fillGrantRequests(w, r, v, &page) {
+		return
+	}
 	noStore(w)
 	h.render(w, r, status, pagePartnerOrganizations, "partner", page)
+}
+
+// fillGrantRequests reads the pending grant requests of both directions
+// into the page; false when it already answered with an error.
+func (h *Handler) fillGrantRequests(w http.ResponseWriter, r *http.Request, v *viewer, page *partnerOrganizationsPage) bool {
+	l := h.localizer(r)
+	asked, err := h.svc.PendingGrantRequests(r.Context(), v.actor, service.GrantsGiven)
+	if err != nil {
+		h.programFail(w, r, err)
+		return false
+	}
+	made, err := h.svc.PendingGrantRequests(r.Context(), v.actor, service.GrantsReceived)
+	if err != nil {
+		h.programFail(w, r, err)
+		return false
+	}
+	row := func(g service.GrantView, other string) grantRequestRow {
+		return grantRequestRow{ID: g.ID, OrgName: other, Roles: roleLabels(l, g.Roles), AutoExtend: g.AutoExtend,
+			Duration: l.T("delegation.requests.duration", "count", g.DurationDays), Requested: g.CreatedAt, Expires: g.ExpiresAt}
+	}
+	approver := v.hasAnyRole(csphub.RoleGlobalAdmin)
+	decliner := v.hasAnyRole(csphub.RoleGlobalAdmin, csphub.RoleAdminAgent)
+	for _, g := range asked {
+		rr := row(g, g.GranteeName)
+		base := partnerOrganizationsPath + "/requests/" + url.PathEscape(g.ID)
+		if approver {
+			rr.ApproveURL = base + "/approve"
+		}
+		if decliner {
+			rr.DeclineURL = base + "/decline"
+		}
+		page.Requests = append(page.Requests, rr)
+	}
+	for _, g := range made {
+		page.Waiting = append(page.Waiting, row(g, g.GrantorName))
+	}
+	return true
+}
+
+// answerGrantRequest approves (the grantor's global admin) or declines a
+// pending grant request made to the reader's organization.
+func (h *Handler) answerGrantRequest(approve bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, ok := h.partnerGuard(w, r)
+		if !ok || !h.parseForm(w, r) {
+			return
+		}
+		id := r.PathValue("id")
+		var err error
+		done := "approved"
+		if approve {
+			_, err = h.svc.ApproveGrant(r.Context(), v.actor, id)
+		} else {
+			done = "declined"
+			_, err = h.svc.TerminateGrant(r.Context(), v.actor, id)
+		}
+		if err == nil {
+			redirect(w, r, partnerOrganizationsPath+"?done="+done)
+			return
+		}
+		e := csphub.AsError(err)
+		if e == nil || e.Kind == csphub.KindNotFound {
+			if e == nil {
+				h.fail(w, r, err)
+			} else {
+				h.renderError(w, r, http.StatusNotFound)
+			}
+			return
+		}
+		l := h.localizer(r)
+		status := http.StatusConflict
+		if e.Kind == csphub.KindForbidden {
+			status = http.StatusForbidden
+		}
+		key := "delegation.requests.error." + e.Code
+		if !l.Has(key) {
+			h.log.ErrorContext(r.Context(), "web: no message for a refusal", "code", e.Code, "kind", string(e.Kind),
+				"request_id", csphub.RequestID(r.Context()))
+			key = "delegation.requests.error.refused"
+		}
+		h.renderOrganizationsRefused(w, r, v, status, l.T(key))
+	}
+}
+
+// renderOrganizationsRefused shows the page with a refused answer.
+func (h *Handler) renderOrganizationsRefused(w http.ResponseWriter, r *http.Request, v *viewer, status int, problem string) {
+	h.renderOrganizationsPage(w, r, v, status, "", formState{}, "", formState{Problem: problem})
 }
 
 // actInOrganization starts acting in the organization the form names,

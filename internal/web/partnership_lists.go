@@ -130,7 +130,10 @@ type partnershipsPage struct {
 	Actions   formState
 	Form      formState // the invitation form, on the provider's side
 	Languages []string
-	Done      string
+	// GrantRoles are the invitation form's role boxes: the delegated
+	// admin roles an invitation may ask for.
+	GrantRoles []roleOption
+	Done       string
 	// Terminate, when set, replaces the list with the confirmation of a
 	// termination.
 	Terminate *terminateView
@@ -232,7 +235,8 @@ func (h *Handler) partnershipList(w http.ResponseWriter, r *http.Request, side p
 // partnershipsPage is a side's page before its list is read.
 func (h *Handler) partnershipsPage(l *i18n.Localizer, v *viewer, side partnershipSide) partnershipsPage {
 	return partnershipsPage{Nav: programNav{Current: side.nav()}, CanManage: v.hasAnyRole(partnershipManagers...),
-		Languages: h.languageTags(), Form: formState{Values: map[string]string{"lang": l.Lang()}}}
+		Languages: h.languageTags(), Form: formState{Values: map[string]string{"lang": l.Lang()}},
+		GrantRoles: roleOptions(l, service.PartnershipGrantableRoles(), []string{csphub.RoleAdminAgent})}
 }
 
 // renderPartnerships reads one page of the side's list, with the page's
@@ -266,7 +270,7 @@ func (h *Handler) renderPartnerships(w http.ResponseWriter, r *http.Request, v *
 }
 
 // invitePartnerFields is the order of the invitation form's fields.
-var invitePartnerFields = []string{"email", "partner_id", "lang"}
+var invitePartnerFields = []string{"email", "partner_id", "grant_roles", "lang"}
 
 // partnerIDRefusals are the refusals of an invitation that concern the
 // partner ID it names.
@@ -280,7 +284,7 @@ func (h *Handler) invitePartner(w http.ResponseWriter, r *http.Request) {
 	l := h.localizer(r)
 	f := r.PostForm
 	in := service.InvitePartnerInput{Email: strings.TrimSpace(f.Get("email")), PartnerID: strings.TrimSpace(f.Get("partner_id")),
-		Lang: f.Get("lang")}
+		Lang: f.Get("lang"), GrantRoles: f["grant_roles"]}
 	_, err := h.svc.InvitePartner(r.Context(), v.actor, in)
 	if err == nil {
 		redirect(w, r, indirectResellersPath+"?done=invited")
@@ -288,6 +292,7 @@ func (h *Handler) invitePartner(w http.ResponseWriter, r *http.Request) {
 	}
 	page := h.partnershipsPage(l, v, providerSide)
 	page.Form = formState{Values: map[string]string{"email": in.Email, "partner_id": in.PartnerID, "lang": in.Lang}}
+	page.GrantRoles = roleOptions(l, service.PartnershipGrantableRoles(), in.GrantRoles)
 	status := http.StatusUnprocessableEntity
 	e := csphub.AsError(err)
 	switch {
