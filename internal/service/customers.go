@@ -706,6 +706,13 @@ type grantAsk struct {
 // records and events.
 func (s *Service) linkCustomer(tx *store.Tx, actor csphub.Actor, customer csphub.Organization, providerID, resellerID, invitationID string,
 	grants []grantAsk) (csphub.CustomerLink, []csphub.CustomerRelationship, []csphub.Grant, error) {
+	// One customer's links and relationships are made one transaction at a
+	// time: two acceptances at once (two providers of one reseller) would
+	// otherwise both find no relationship with the reseller and both
+	// insert one.
+	if err := tx.LockPartnerOrganization(customer.ID); err != nil {
+		return csphub.CustomerLink{}, nil, nil, err
+	}
 	now := tx.Now()
 	link := csphub.CustomerLink{ID: csphub.NewID(), CustomerID: customer.ID, ProviderID: providerID, ResellerID: resellerID,
 		State: csphub.RelationshipActive, InvitationID: invitationID, CreatedAt: now, Version: 1}

@@ -552,11 +552,12 @@ func (tx *Tx) CustomerPartners(rows []CustomerRow, viewer string) error {
 			if viewer != "" && p.OrgID != viewer && !shared[rows[i].ID][p.OrgID] {
 				continue
 			}
-			if p.Role == csphub.PartnerRoleProvider {
-				for _, r := range resellers[[2]string{rows[i].ID, p.OrgID}] {
-					if viewer == "" || r == viewer || p.OrgID == viewer {
-						p.Resellers = append(p.Resellers, r)
-					}
+			// The resellers of the partner's links as provider, whatever its
+			// relationship's kind: a customer's reseller may become its
+			// provider too, and the relationship keeps its first kind.
+			for _, r := range resellers[[2]string{rows[i].ID, p.OrgID}] {
+				if viewer == "" || r == viewer || p.OrgID == viewer {
+					p.Resellers = append(p.Resellers, r)
 				}
 			}
 			kept = append(kept, p)
