@@ -121,6 +121,9 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 		return runPeriodic(gctx, time.Minute, func(ctx context.Context) error { _, err := svc.ExpireCustomerInvitations(ctx); return err }, log, "customer invitation expiry")
 	})
 	g.Go(func() error {
+		return runPeriodic(gctx, time.Minute, func(ctx context.Context) error { _, err := svc.RenewSubscriptions(ctx); return err }, log, "subscription renewal")
+	})
+	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 		defer cancel()

@@ -43,15 +43,15 @@ var (
 // Everything else refuses delegated callers: accepting agreements, MFA and
 // sessions, users, SSO, API tokens, the audit log and the event feed (the
 // grantor's own security record), grants themselves, enrollments and the
-// partner overview, and every change to the partner profile. The routes a
-// provider runs for its resellers' customers (customers, orders,
-// subscriptions) mark themselves Delegable as they arrive.
+// partner overview, and every change to the partner profile. Placing an
+// order and changing a subscription are Delegable: rule 6 of an order
+// admits the admin agent or sales agent role through a grant.
 //
 // authorization is the one table of who may call each API route, merged
 // from one part per feature. A route with no entry is refused to everyone
 // (and fails TestEveryRouteIsAuthorized).
 var authorization = mergeAccess(coreAccess, enrollmentAccess, partnerIDAccess, agreementAccess, referenceAccess,
-	partnershipAccess, grantAccess, directoryAccess, providerAccess, customerAccess)
+	partnershipAccess, grantAccess, directoryAccess, providerAccess, customerAccess, orderAccess)
 
 // mergeAccess joins the feature tables; a route in two of them is a
 // programming error.

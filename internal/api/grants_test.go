@@ -344,7 +344,7 @@ func TestDelegationStopsWithTheRelationshipAndTheGrant(t *testing.T) {
 }
 
 // delegableRoutes are the only routes a delegated admin grant reaches.
-var delegableRoutes = []string{"GET /api/v1/me", "GET /api/v1/partner-profile"}
+var delegableRoutes = []string{"GET /api/v1/me", "GET /api/v1/partner-profile", "POST /api/v1/customers/{id}/orders", "PATCH /api/v1/subscriptions/{id}"}
 
 func TestOnlyDelegableRoutesAcceptOnBehalfOf(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, engine string) {

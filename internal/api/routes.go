@@ -97,6 +97,7 @@ func (a *API) routes() {
 	a.partnershipRoutes()
 	a.grantRoutes()
 	a.customerRoutes()
+	a.orderRoutes()
 	a.directoryRoutes()
 }
 

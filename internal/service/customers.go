@@ -1217,6 +1217,12 @@ func (s *Service) RemoveCustomerRelationship(ctx context.Context, actor csphub.A
 		if r.State != csphub.RelationshipActive {
 			return CustomerRelationshipView{}, csphub.Conflict("relationship_removed", "this relationship was removed already")
 		}
+		if n, err := tx.ActiveSubscriptionsWith(customer.ID, r.PartnerID); err != nil {
+			return CustomerRelationshipView{}, err
+		} else if n > 0 {
+			return CustomerRelationshipView{}, csphub.Conflict("active_subscriptions", fmt.Sprintf(
+				"this partner still has %d active subscriptions of yours: they must be suspended or cancelled first", n))
+		}
 		before := r
 		links, ok, err := tx.RemoveCustomerRelationship(r, actor.ID)
 		if err != nil || !ok {
