@@ -12,6 +12,7 @@ type OperatorCmd struct {
 	CreateAdmin OperatorCreateAdminCmd `cmd:"" help:"Create an operator admin and print a one-time link to choose their password."`
 
 	ImportPartnerIDs OperatorImportPartnerIDsCmd `cmd:"" name:"import-partner-ids" help:"Import existing partner IDs from a CSV file and write out the claim codes issued for them."`
+	ImportCatalog    OperatorImportCatalogCmd    `cmd:"" name:"import-catalog" help:"Import the catalogue's offers from a CSV or YAML file, and report the rows refused and why."`
 }
 
 type OperatorCreateAdminCmd struct {

@@ -51,7 +51,7 @@ var (
 // from one part per feature. A route with no entry is refused to everyone
 // (and fails TestEveryRouteIsAuthorized).
 var authorization = mergeAccess(coreAccess, enrollmentAccess, partnerIDAccess, agreementAccess, referenceAccess,
-	partnershipAccess, grantAccess, directoryAccess, providerAccess, customerAccess, orderAccess)
+	partnershipAccess, grantAccess, directoryAccess, providerAccess, customerAccess, orderAccess, catalogAccess)
 
 // mergeAccess joins the feature tables; a route in two of them is a
 // programming error.

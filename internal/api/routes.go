@@ -99,6 +99,7 @@ func (a *API) routes() {
 	a.customerRoutes()
 	a.orderRoutes()
 	a.directoryRoutes()
+	a.catalogRoutes()
 }
 
 // registerPlain adds the routes that are not JSON API operations: probes
