@@ -243,7 +243,7 @@ func TestPartnershipInBrowser(t *testing.T) {
 		t.Errorf("notice = %q", got)
 	}
 	row := tableText()
-	for _, want := range []string{provider.name, fr.T("partnership.state.active"), "Europe", fr.T("partnership.providers.customers_unavailable")} {
+	for _, want := range []string{provider.name, fr.T("partnership.state.active"), "Europe", fr.T("customer.action.view_customers"), fr.T("customer.action.invite_customers")} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the provider's row lacks %q: %q", want, row)
 		}

@@ -95,6 +95,10 @@ type partnershipRow struct {
 	SuspendURL    string
 	ReactivateURL string
 	TerminateURL  string
+	// On the reseller's side, for an active provider: its customers
+	// shared with the reseller, and the invitation of new ones.
+	CustomersURL       string
+	InviteCustomersURL string
 }
 
 type partnershipStateChoice struct {
@@ -174,6 +178,13 @@ func (h *Handler) rowOf(l *i18n.Localizer, v *viewer, side partnershipSide, p se
 	} else {
 		row.Name, row.PartnerID = p.ProviderName, p.ProviderPartnerID
 		row.GrantText = grantStateLabel(l, p.Grant)
+		if p.State == csphub.PartnershipActive {
+			q := "?provider_id=" + url.QueryEscape(p.ProviderID)
+			row.CustomersURL = partnerCustomersPath + q
+			if v.hasAnyRole(customerInviters...) {
+				row.InviteCustomersURL = customerInvitationsPath + "/new" + q
+			}
+		}
 	}
 	if p.Region != "" {
 		row.RegionName = regionName(l, p.Region, "")

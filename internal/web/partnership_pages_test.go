@@ -122,10 +122,13 @@ func TestPartnershipInvitationJourney(t *testing.T) {
 		}
 		mustContain(t, res.body, msg(b, "fr", "partnership.providers.notice.authorized"), "Fabrikam SARL", "<td>"+w.provider.partnerID+"</td>",
 			"<td>"+msg(b, "fr", "partnership.state.active")+"</td>", "<td>Europe</td>", "<td>"+msg(b, "fr", "partnership.grant.active")+"</td>",
-			msg(b, "fr", "partnership.providers.customers_unavailable"), msg(b, "fr", "partnership.providers.customers_later"),
 			`aria-current="page">`+msg(b, "fr", "partnership.nav.indirect_providers"), "/terminate\"")
-		// Customers come later: no link leads to them yet.
-		mustNotContain(t, res.body, "/customers", `href="#"`)
+		// The active provider's customers, and the invitation of new ones.
+		mustContain(t, res.body, `<a href="/partner/customers?provider_id=`+w.provider.orgID+`" aria-describedby="p-`,
+			msg(b, "fr", "customer.action.view_customers"),
+			`<a href="/partner/customer-invitations/new?provider_id=`+w.provider.orgID+`" aria-describedby="p-`,
+			msg(b, "fr", "customer.action.invite_customers"))
+		mustNotContain(t, res.body, `href="#"`)
 		res = w.get(t, indirectResellersPath, w.as(w.provider, "en")...)
 		mustContain(t, res.body, ">Contoso SAS</td>", "<td>"+w.reseller.partnerID+"</td>", "<td>"+msg(b, "en", "partnership.state.active")+"</td>",
 			"<td>Europe</td>", msg(b, "en", "partnership.action.suspend"), msg(b, "en", "partnership.action.terminate"))

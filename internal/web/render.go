@@ -42,7 +42,7 @@ const (
 
 // pageNames lists every page: the core ones here, each feature's in its own
 // file (enrollmentPageNames, partnerIDPageNames, agreementPageNames).
-var pageNames = slices.Concat(corePageNames, enrollmentPageNames, partnerIDPageNames, agreementPageNames, partnershipPageNames, directoryPageNames, providerPageNames, delegationPageNames)
+var pageNames = slices.Concat(corePageNames, enrollmentPageNames, partnerIDPageNames, agreementPageNames, partnershipPageNames, directoryPageNames, providerPageNames, delegationPageNames, customerPageNames)
 
 var corePageNames = []string{
 	pageHome, pageError, pageMailboxList, pageMailboxMessage,
@@ -119,6 +119,9 @@ type layoutData struct {
 	// console to an operator user.
 	PartnerEnabled  bool
 	OperatorEnabled bool
+	// CustomerEnabled shows a customer user its organization's pages
+	// (its partners).
+	CustomerEnabled bool
 	// Account is who is signed in, nil for a visitor.
 	Account *accountInfo
 	// HideLangSwitch: the page cannot be shown again (a POST's answer that
@@ -209,6 +212,7 @@ func (h *Handler) execute(buf *bytes.Buffer, r *http.Request, l *i18n.Localizer,
 		ld.SSOSettingsEnabled = ld.SettingsEnabled && v.canManageSSO()
 		ld.PartnerEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgPartner
 		ld.OperatorEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgOperator
+		ld.CustomerEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgCustomer
 		ld.Delegation = h.delegationBannerOf(r)
 	}
 	if p, ok := data.(oneTimePage); ok && p.oneTime() {

@@ -51,6 +51,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		h.registerDirectoryPages(mux)
 		h.registerProvidersPages(mux)
 		h.registerDelegationPages(mux)
+		h.registerCustomersPages(mux)
 	}
 	mux.Handle("/", h.page(h.notFound))
 }

@@ -48,6 +48,7 @@ type Identity interface {
 	Directory
 	Providers
 	Delegation
+	Customers
 }
 
 var _ Identity = (*service.Service)(nil)
