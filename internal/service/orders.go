@@ -178,12 +178,14 @@ func (s *Service) PlaceOrder(ctx context.Context, actor csphub.Actor, customerID
 }
 
 // providerCustomer reads a customer the provider has a live relationship
-// with; any other customer does not exist for it.
+// with; any other customer does not exist for it. The relationship stays
+// locked for share until commit, so that the customer cannot remove it
+// (which needs no active subscription with the provider) around an order.
 func providerCustomer(tx *store.Tx, providerID, customerID string) (csphub.Organization, error) {
 	if !csphub.ValidID(customerID) {
 		return csphub.Organization{}, csphub.NotFound("customer")
 	}
-	ok, err := tx.CustomerVisible(providerID, customerID)
+	ok, err := tx.LockCustomerRelationship(customerID, providerID)
 	if err != nil {
 		return csphub.Organization{}, err
 	}
@@ -238,7 +240,15 @@ func (s *Service) checkOrderRules(tx *store.Tx, actor csphub.Actor, provider, cu
 		if !rst.ResellerApproved || !rst.AgreementSigned {
 			return nil, ruleError(RuleResellerEligible, "rule 3: the reseller %s must be approved with the current partner agreement accepted", pid)
 		}
-		// Rule 4, with the link locked until commit.
+		// Rule 4, with the customer's relationship with the reseller locked
+		// for share (its removal needs the reseller's subscriptions
+		// suspended, so it must not commit around this order) and the link
+		// locked until commit.
+		if ok, err := tx.LockCustomerRelationship(customer.ID, resellerID); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, ruleError(RuleCustomerRelationship, "rule 4: the customer has no relationship with the reseller %s", pid)
+		}
 		if _, err := tx.LiveCustomerLink(customer.ID, provider.ID, resellerID, true); err != nil {
 			if csphub.ErrorKind(err) != csphub.KindNotFound {
 				return nil, err
@@ -649,6 +659,16 @@ func (s *Service) UpdateSubscription(ctx context.Context, actor csphub.Actor, id
 // record of a provider's subscription for a customer: rules 2 to 4, with
 // the rows locked.
 func (s *Service) checkResellerOfRecord(tx *store.Tx, providerID, customerID, resellerID, pid string) error {
+	// The customer's relationships with both partners, locked for share
+	// first (as when ordering), so that a removal that needs no active
+	// subscription with them cannot commit around this change.
+	for _, partnerID := range []string{providerID, resellerID} {
+		if ok, err := tx.LockCustomerRelationship(customerID, partnerID); err != nil {
+			return err
+		} else if !ok {
+			return ruleError(RuleCustomerRelationship, "the customer's relationships with your organization and the reseller %s are not both active", pid)
+		}
+	}
 	p, err := tx.LivePartnership(providerID, resellerID, true)
 	if err != nil && csphub.ErrorKind(err) != csphub.KindNotFound {
 		return err

@@ -377,6 +377,25 @@ func (tx *Tx) ActiveSubscriptionsWith(customerID, partnerID string) (int, error)
 	return n, nil
 }
 
+// LockCustomerRelationship reports whether a customer has an active
+// relationship with a partner, and keeps that row locked for share until
+// commit: the customer's removal of the relationship (which locks it for
+// update, then counts the partner's active subscriptions) either commits
+// first, and the row is no longer active here, or waits for this
+// transaction and then counts what it wrote.
+func (tx *Tx) LockCustomerRelationship(customerID, partnerID string) (bool, error) {
+	var id string
+	err := tx.queryRow(`SELECT id FROM customer_relationships WHERE customer_id = ? AND partner_id = ? AND state = 'active'`+
+		tx.db.dialect.shareClause(), customerID, partnerID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("lock customer relationship: %w", err)
+	}
+	return true, nil
+}
+
 // OrganizationByPartnerID returns the organization holding a partner ID.
 func (tx *Tx) OrganizationByPartnerID(partnerID string) (string, error) {
 	var id string
