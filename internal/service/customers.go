@@ -329,7 +329,7 @@ func (s *Service) BulkInviteCustomers(ctx context.Context, actor csphub.Actor, i
 }
 
 // ListCustomerInvitations lists a reseller's invitations, newest first.
-func (s *Service) ListCustomerInvitations(ctx context.Context, actor csphub.Actor, state, pageToken string, pageSize int) (CustomerInvitationPage, error) {
+func (s *Service) ListCustomerInvitations(ctx context.Context, actor csphub.Actor, state, pageToken string, limit int) (CustomerInvitationPage, error) {
 	after, err := decodeKeyset(pageToken)
 	if err != nil {
 		return CustomerInvitationPage{}, err
@@ -340,10 +340,7 @@ func (s *Service) ListCustomerInvitations(ctx context.Context, actor csphub.Acto
 		return CustomerInvitationPage{}, csphub.Invalid(csphub.FieldError{Field: "state", Code: "invalid_state",
 			Message: "must be one of pending, accepted, declined, cancelled, expired"})
 	}
-	size := pageSize
-	if size <= 0 || size > 500 {
-		size = 50
-	}
+	size := pageSize(limit)
 	return read(ctx, s, func(tx *store.Tx) (CustomerInvitationPage, error) {
 		reseller, err := customerAgent(tx, actor, customerAgentRoles...)
 		if err != nil {
@@ -1031,10 +1028,7 @@ func (s *Service) ListCustomers(ctx context.Context, actor csphub.Actor, q Custo
 	if len(fields) > 0 {
 		return CustomerPage{}, csphub.Invalid(fields...)
 	}
-	size := q.PageSize
-	if size <= 0 || size > 500 {
-		size = 50
-	}
+	size := pageSize(q.PageSize)
 	return read(ctx, s, func(tx *store.Tx) (CustomerPage, error) {
 		viewer, err := customerReader(tx, actor)
 		if err != nil {

@@ -453,7 +453,6 @@ func customersQuery(f CustomerFilter, after *CustomerKeyset, limit int) (string,
 	switch {
 	case f.Operator:
 		from, at = `FROM organizations o WHERE o.kind = 'customer'`, `o.created_at`
-		args = nil
 	case f.Other != "" && f.Provider:
 		from, at = `FROM customer_links s JOIN organizations o ON o.id = s.customer_id
 			WHERE s.provider_id = ? AND s.reseller_id = ? AND s.state = 'active'`, `s.created_at`
@@ -585,8 +584,9 @@ func (tx *Tx) CustomerOrganization(id string) (csphub.Organization, error) {
 }
 
 // LivePartnership reads the active or suspended relationship between a
-// provider and a reseller, locked for share until commit when lock is set,
-// so that a termination committing meanwhile is seen or waits.
+// provider and a reseller, its row locked until commit when lock is set
+// (FOR UPDATE on PostgreSQL), so that a termination committing meanwhile
+// is seen or waits.
 func (tx *Tx) LivePartnership(providerID, resellerID string, lock bool) (csphub.Partnership, error) {
 	q := `SELECT ` + partnershipColumns + ` FROM partnerships p
 		WHERE p.provider_id = ? AND p.reseller_id = ? AND p.state IN ('active', 'suspended')`
