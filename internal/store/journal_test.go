@@ -75,7 +75,10 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 		}, 9, "link"},
 		{"delete and renumber", []string{
 			`DELETE FROM audit_records WHERE position = 20`,
-			`UPDATE audit_records SET position = position - 1 WHERE position > 20`,
+			// In two steps: PostgreSQL checks the unique position row by
+			// row, in no set order.
+			`UPDATE audit_records SET position = -(position - 1) WHERE position > 20`,
+			`UPDATE audit_records SET position = -position WHERE position < 0`,
 			`UPDATE sequences SET value = value - 1 WHERE name = 'audit'`,
 		}, 20, "link"},
 	}
