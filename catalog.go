@@ -1,6 +1,9 @@
 package csphub
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // The catalogue: products, their SKUs, and offers per market. An offer is
 // one SKU sold in one market (a country) at a price in the market's
@@ -62,6 +65,12 @@ const (
 	OrderCancelled OrderState = "cancelled"
 )
 
+// OrderStates lists the states of an order, in the order of its life.
+var OrderStates = []OrderState{OrderPending, OrderCompleted, OrderFailed, OrderCancelled}
+
+// Valid reports whether s is one of OrderStates.
+func (s OrderState) Valid() bool { return slices.Contains(OrderStates, s) }
+
 // Order is a provider's purchase for a customer.
 type Order struct {
 	ID         string      `json:"id"`
@@ -73,6 +82,10 @@ type Order struct {
 	CreatedBy  string      `json:"created_by"`
 	CreatedAt  time.Time   `json:"created_at"`
 	Lines      []OrderLine `json:"lines"`
+	// The names below are read with the order, for display; they are not
+	// part of what is stored.
+	CustomerName string `json:"customer_name"`
+	ProviderName string `json:"provider_name"`
 }
 
 // OrderLine is one offer and quantity of an order, with its reseller of
@@ -85,6 +98,9 @@ type OrderLine struct {
 	ResellerID        string `json:"reseller_id"`
 	ResellerPartnerID string `json:"reseller_partner_id"`
 	SubscriptionID    string `json:"subscription_id,omitempty"`
+	// Read with the line, for display.
+	OfferName    string `json:"offer_name" doc:"The SKU name of the offer"`
+	ResellerName string `json:"reseller_name"`
 }
 
 // SubscriptionStatus is where a subscription stands.
@@ -119,4 +135,16 @@ type Subscription struct {
 	CreatedAt  time.Time          `json:"created_at"`
 	UpdatedAt  time.Time          `json:"updated_at"`
 	Version    int                `json:"version"`
+	// The names below are read with the subscription, for display; they
+	// are not part of what is stored.
+	CustomerName      string `json:"customer_name"`
+	ProviderName      string `json:"provider_name"`
+	ResellerName      string `json:"reseller_name"`
+	ResellerPartnerID string `json:"reseller_partner_id"`
+	OfferName         string `json:"offer_name" doc:"The SKU name of the offer"`
+	OfferCode         string `json:"offer_code"`
+	Currency          string `json:"currency"`
+	UnitPriceMinor    int64  `json:"unit_price_minor" doc:"The offer's current unit price per billing period, in minor units"`
+	BillingCycle      string `json:"billing_cycle"`
+	Term              string `json:"term"`
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"csphub"
+	"csphub/internal/catalogfile"
 	"csphub/internal/service"
 	"csphub/internal/store"
 	"csphub/internal/totp"
@@ -71,6 +72,23 @@ func TestCustomerInBrowser(t *testing.T) {
 	if _, err := st.svc.AcceptAgreement(ctx, provider.actor, agreement.ID, service.AcceptAgreementInput{SignerName: "Marc Dubois",
 		SignerEmail: providerEmail, SignerPhone: "01 23 45 67 89"}); err != nil {
 		t.Fatal(err)
+	}
+	// What ordering needs: the reseller's agreement, the catalogue, and
+	// the provider's admin an admin agent too.
+	if _, err := st.svc.AcceptAgreement(ctx, reseller.actor, agreement.ID, service.AcceptAgreementInput{SignerName: "Jeanne Martin",
+		SignerEmail: resellerEmail, SignerPhone: "01 23 45 67 89"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := catalogfile.Sample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.svc.ImportCatalog(ctx, operator, rows); err != nil {
+		t.Fatal(err)
+	}
+	roles := []string{csphub.RoleGlobalAdmin, csphub.RoleAdminAgent}
+	if _, err := st.svc.UpdateUser(ctx, provider.actor, provider.actor.ID, "", service.UpdateUserInput{Roles: &roles}); err != nil {
+		t.Fatalf("make the provider's admin an admin agent: %v", err)
 	}
 	claimQueued(t, st)
 	if _, err := st.svc.InvitePartner(ctx, provider.actor, service.InvitePartnerInput{Email: resellerEmail, Lang: "fr"}); err != nil {
@@ -238,5 +256,87 @@ func TestCustomerInBrowser(t *testing.T) {
 		t.Errorf("the provider's customers: %q", rows)
 	}
 	shot("provider-customers")
+
+	// 5. The provider orders for the customer: the cart, its review, the
+	// order; each line is a subscription.
+	b.do(t, "open the customer",
+		chromedp.Click(chromedp.CSS(`main table a[href^="/partner/customers/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main a.button.primary[href$="/orders/new"]`)),
+		chromedp.Click(chromedp.CSS(`main a.button.primary[href$="/orders/new"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main form[action$="/orders/review"]`)),
+	)
+	heading(fr.T("order.cart.title", "customer", customerName))
+	if got := pageEval[string](t, b, `document.querySelector('#reseller_partner_id').selectedOptions[0].textContent`); !strings.HasPrefix(got, reseller.name) {
+		t.Errorf("reseller of record = %q", got)
+	}
+	qty := pageEval[string](t, b, `(() => { for (const tr of document.querySelectorAll('main tbody tr')) { if (tr.textContent.includes('CP-STANDARD-FR-P1M')) return '#' + tr.querySelector('input').id; } return ''; })()`)
+	if qty == "" {
+		t.Fatal("no Cloud Productivity Standard offer in the cart")
+	}
+	b.do(t, "fill the cart", chromedp.SendKeys(chromedp.CSS(qty), "12"))
+	shot("order-cart")
+	b.do(t, "review the order",
+		chromedp.Click(chromedp.CSS(`main form[action$="/orders/review"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main form[action$="/orders"] tfoot`)),
+	)
+	heading(fr.T("order.review.title", "customer", customerName))
+	if total := pageText(t, b, "main tfoot td"); total != fr.FormatMoney(12*1170, "EUR") {
+		t.Errorf("total = %q, want %q", total, fr.FormatMoney(12*1170, "EUR"))
+	}
+	shot("order-review")
+	b.do(t, "place the order",
+		chromedp.Click(chromedp.CSS(`main form[action$="/orders"] button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`main .notice-success`)),
+	)
+	if got := pageText(t, b, `main .notice-success`); got != fr.T("order.detail.notice.placed") {
+		t.Errorf("notice = %q", got)
+	}
+	if rows := tableText(); !strings.Contains(rows, "Cloud Productivity Standard") || !strings.Contains(rows, reseller.name) {
+		t.Errorf("the order's lines: %q", rows)
+	}
+	shot("order-placed")
+	signOut(t, b)
+
+	// 6. The reseller reads the subscription, without the forms that
+	// change it.
+	signIn(t, b, st.srv.URL, resellerEmail, password)
+	clock.Advance(totp.Period)
+	enterCode(t, b, clock, resellerSecret)
+	b.do(t, "open the subscriptions",
+		chromedp.Navigate(st.srv.URL+"/partner"),
+		chromedp.Click(chromedp.CSS(`nav.settings-nav a[href="/subscriptions"]`)),
+		chromedp.WaitVisible(chromedp.CSS("main table")),
+	)
+	if rows := tableText(); !strings.Contains(rows, "Cloud Productivity Standard") || !strings.Contains(rows, customerName) ||
+		!strings.Contains(rows, fr.T("subscription.status.active")) {
+		t.Errorf("the reseller's subscriptions: %q", rows)
+	}
+	b.do(t, "open the subscription",
+		chromedp.Click(chromedp.CSS(`main table a[href^="/subscriptions/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main .notice`)),
+	)
+	if got := pageText(t, b, "main .notice"); got != fr.T("subscription.read_only") {
+		t.Errorf("reseller's notice = %q", got)
+	}
+	if n := pageEval[int](t, b, `document.querySelectorAll('main input[name="action"]').length`); n != 0 {
+		t.Errorf("the reseller gets %d change forms", n)
+	}
+	shot("reseller-subscription")
+	signOut(t, b)
+
+	// 7. The customer sees its subscription.
+	signIn(t, b, st.srv.URL, customerEmail, password)
+	b.do(t, "open the customer's subscriptions",
+		chromedp.WaitVisible(chromedp.CSS(`nav.site-nav a[href="/subscriptions"]`)),
+		chromedp.Click(chromedp.CSS(`nav.site-nav a[href="/subscriptions"]`)),
+		chromedp.WaitVisible(chromedp.CSS("main table")),
+	)
+	heading(fr.T("subscription.list.title"))
+	if rows := tableText(); !strings.Contains(rows, "Cloud Productivity Standard") || !strings.Contains(rows, reseller.name) ||
+		!strings.Contains(rows, "12") {
+		t.Errorf("the customer's subscriptions: %q", rows)
+	}
+	shot("customer-subscriptions")
+	fitsNarrow(t, b, st.srv.URL+"/subscriptions")
 	b.checkConsoleClean(t)
 }

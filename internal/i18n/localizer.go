@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/currency"
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -204,4 +205,21 @@ func (l *Localizer) FormatDateTime(t time.Time) string {
 	return l.T("date.format.datetime",
 		"date", l.FormatDate(t),
 		"time", t.Format(l.T("date.layout.time")))
+}
+
+// FormatMoney writes an amount given in minor units of an ISO 4217
+// currency with the language's separators and the currency's number of
+// decimals, followed by its code ("1,234.50 EUR", "1 234,50 EUR",
+// "1,870 JPY"). An unknown code is shown with two decimals.
+func (l *Localizer) FormatMoney(minor int64, code string) string {
+	scale := 2
+	if u, err := currency.ParseISO(code); err == nil {
+		scale, _ = currency.Standard.Rounding(u)
+	}
+	div := 1.0
+	for range scale {
+		div *= 10
+	}
+	amount := message.NewPrinter(l.tag).Sprint(number.Decimal(float64(minor)/div, number.Scale(scale)))
+	return l.T("money.format", "amount", amount, "currency", code)
 }

@@ -112,6 +112,29 @@ func TestFormatNumber(t *testing.T) {
 	}
 }
 
+func TestFormatMoney(t *testing.T) {
+	b := newStrict(t)
+	en, fr := b.For("en"), b.For("fr")
+	norm := strings.NewReplacer("\u202f", " ", "\u00a0", " ").Replace
+	tests := []struct {
+		got, want string
+	}{
+		{en.FormatMoney(123450, "EUR"), "1,234.50 EUR"},
+		{fr.FormatMoney(123450, "EUR"), "1 234,50 EUR"},
+		{en.FormatMoney(5, "USD"), "0.05 USD"},
+		{en.FormatMoney(1870, "JPY"), "1,870 JPY"}, // the yen has no minor unit
+		{fr.FormatMoney(1870, "JPY"), "1 870 JPY"},
+		{en.FormatMoney(1234, "KWD"), "1.234 KWD"}, // three decimals
+		{en.FormatMoney(100, "XYZ"), "1.00 XYZ"},   // unknown: two
+		{en.FormatMoney(-250, "GBP"), "-2.50 GBP"},
+	}
+	for _, tt := range tests {
+		if norm(tt.got) != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
 func TestFormatDate(t *testing.T) {
 	b := newStrict(t)
 	en, fr := b.For("en"), b.For("fr")

@@ -296,16 +296,20 @@ func (s *Service) checkOrderRules(tx *store.Tx, actor csphub.Actor, provider, cu
 func (s *Service) writeOrder(tx *store.Tx, actor csphub.Actor, provider, customer csphub.Organization, lines []orderLine) (csphub.Order, error) {
 	now := tx.Now()
 	o := csphub.Order{ID: csphub.NewID(), CustomerID: customer.ID, ProviderID: provider.ID, State: csphub.OrderCompleted,
-		Currency: lines[0].offer.Currency, CreatedBy: actor.ID, CreatedAt: now}
+		Currency: lines[0].offer.Currency, CreatedBy: actor.ID, CreatedAt: now, CustomerName: customer.Name, ProviderName: provider.Name}
 	var subs []csphub.Subscription
 	for _, l := range lines {
 		sub := csphub.Subscription{ID: csphub.NewID(), CustomerID: customer.ID, ProviderID: provider.ID, ResellerID: l.reseller.ID,
 			OfferID: l.offer.ID, OrderID: o.ID, Quantity: l.in.Quantity, Status: csphub.SubscriptionActive, AutoRenew: true,
 			TermStart: now, TermEnd: csphub.TermEnd(l.offer.Term, now), CreatedAt: now, UpdatedAt: now, Version: 1}
-		subs = append(subs, sub)
 		pid := strings.TrimSpace(l.in.ResellerPartnerID)
+		sub.CustomerName, sub.ProviderName, sub.ResellerName, sub.ResellerPartnerID = customer.Name, provider.Name, l.reseller.Name, pid
+		sub.OfferName, sub.OfferCode, sub.Currency, sub.UnitPriceMinor = l.offer.SKUName, l.offer.Code, l.offer.Currency, l.offer.PriceMinor
+		sub.BillingCycle, sub.Term = l.offer.BillingCycle, l.offer.Term
+		subs = append(subs, sub)
 		o.Lines = append(o.Lines, csphub.OrderLine{ID: csphub.NewID(), OfferID: l.offer.ID, Quantity: l.in.Quantity,
-			UnitPriceMinor: l.offer.PriceMinor, ResellerID: l.reseller.ID, ResellerPartnerID: pid, SubscriptionID: sub.ID})
+			UnitPriceMinor: l.offer.PriceMinor, ResellerID: l.reseller.ID, ResellerPartnerID: pid, SubscriptionID: sub.ID,
+			OfferName: l.offer.SKUName, ResellerName: l.reseller.Name})
 		o.TotalMinor += l.offer.PriceMinor * int64(l.in.Quantity)
 	}
 	if err := tx.InsertOrder(o); err != nil {
@@ -462,7 +466,7 @@ func (s *Service) ListOrders(ctx context.Context, actor csphub.Actor, q OrderQue
 	if err := checkIDFilters("customer_id", q.CustomerID, "reseller_id", q.ResellerID); err != nil {
 		return OrderPage{}, err
 	}
-	if q.State != "" && !slices.Contains([]string{"pending", "completed", "failed", "cancelled"}, q.State) {
+	if q.State != "" && !csphub.OrderState(q.State).Valid() {
 		return OrderPage{}, csphub.Invalid(csphub.FieldError{Field: "state", Code: "invalid_state", Message: "must be pending, completed, failed or cancelled"})
 	}
 	size := pageSize(q.PageSize)

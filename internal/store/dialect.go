@@ -26,18 +26,24 @@ type dialect interface {
 	shareClause() string
 	// skipLockedClause locks rows and skips those another transaction holds.
 	skipLockedClause() string
+	// lockOfClause and skipLockedOfClause lock only the rows of the table
+	// read as alias, for a SELECT that joins others only to name things.
+	lockOfClause(alias string) string
+	skipLockedOfClause(alias string) string
 	retryable(err error) bool
 	uniqueViolation(err error) bool
 }
 
 type sqliteDialect struct{}
 
-func (sqliteDialect) Name() string             { return "sqlite" }
-func (sqliteDialect) rebind(q string) string   { return q }
-func (sqliteDialect) lockClause() string       { return "" }
-func (sqliteDialect) shareClause() string      { return "" }
-func (sqliteDialect) skipLockedClause() string { return "" }
-func (sqliteDialect) retryable(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_BUSY }
+func (sqliteDialect) Name() string                     { return "sqlite" }
+func (sqliteDialect) rebind(q string) string           { return q }
+func (sqliteDialect) lockClause() string               { return "" }
+func (sqliteDialect) shareClause() string              { return "" }
+func (sqliteDialect) skipLockedClause() string         { return "" }
+func (sqliteDialect) lockOfClause(string) string       { return "" }
+func (sqliteDialect) skipLockedOfClause(string) string { return "" }
+func (sqliteDialect) retryable(err error) bool         { return sqliteCode(err) == sqlite3.SQLITE_BUSY }
 func (sqliteDialect) uniqueViolation(err error) bool {
 	c := sqliteCode(err)
 	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
@@ -55,10 +61,14 @@ type postgresDialect struct {
 	cache sync.Map // query text -> rebound text
 }
 
-func (*postgresDialect) Name() string             { return "postgres" }
-func (*postgresDialect) lockClause() string       { return " FOR UPDATE" }
-func (*postgresDialect) shareClause() string      { return " FOR SHARE" }
-func (*postgresDialect) skipLockedClause() string { return " FOR UPDATE SKIP LOCKED" }
+func (*postgresDialect) Name() string                     { return "postgres" }
+func (*postgresDialect) lockClause() string               { return " FOR UPDATE" }
+func (*postgresDialect) shareClause() string              { return " FOR SHARE" }
+func (*postgresDialect) skipLockedClause() string         { return " FOR UPDATE SKIP LOCKED" }
+func (*postgresDialect) lockOfClause(alias string) string { return " FOR UPDATE OF " + alias }
+func (*postgresDialect) skipLockedOfClause(alias string) string {
+	return " FOR UPDATE OF " + alias + " SKIP LOCKED"
+}
 
 // rebind turns ? placeholders into $1, $2, ... outside string literals.
 func (d *postgresDialect) rebind(q string) string {

@@ -161,7 +161,8 @@ type OrderFilter struct {
 	CustomerID, ResellerID, State string
 }
 
-const orderColumns = `o.id, o.customer_id, o.provider_id, o.state, o.currency, o.total_minor, o.created_by, o.created_at`
+const orderColumns = `o.id, o.customer_id, o.provider_id, o.state, o.currency, o.total_minor, o.created_by, o.created_at,
+	(SELECT c.name FROM organizations c WHERE c.id = o.customer_id), (SELECT p.name FROM organizations p WHERE p.id = o.provider_id)`
 
 // Orders lists the orders of a scope, newest first, after the keyset
 // position of the previous page, with their lines (in a second query).
@@ -192,7 +193,7 @@ func (tx *Tx) Orders(scope Scope, f OrderFilter, after *Keyset, limit int) ([]cs
 	for rows.Next() {
 		var o csphub.Order
 		var state string
-		if err := rows.Scan(&o.ID, &o.CustomerID, &o.ProviderID, &state, &o.Currency, &o.TotalMinor, &o.CreatedBy, &o.CreatedAt); err != nil {
+		if err := rows.Scan(&o.ID, &o.CustomerID, &o.ProviderID, &state, &o.Currency, &o.TotalMinor, &o.CreatedBy, &o.CreatedAt, &o.CustomerName, &o.ProviderName); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list orders: %w", err)
 		}
@@ -213,7 +214,7 @@ func (tx *Tx) OrderOf(scope Scope, id string) (csphub.Order, error) {
 	var o csphub.Order
 	var state string
 	err := tx.queryRow(`SELECT `+orderColumns+` FROM orders o WHERE o.id = ?`+w, append([]any{id}, args...)...).
-		Scan(&o.ID, &o.CustomerID, &o.ProviderID, &state, &o.Currency, &o.TotalMinor, &o.CreatedBy, &o.CreatedAt)
+		Scan(&o.ID, &o.CustomerID, &o.ProviderID, &state, &o.Currency, &o.TotalMinor, &o.CreatedBy, &o.CreatedAt, &o.CustomerName, &o.ProviderName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, csphub.NotFound("order")
 	}
@@ -238,8 +239,10 @@ func (tx *Tx) fillOrderLines(orders []csphub.Order) error {
 	for i, o := range orders {
 		ids[i], at[o.ID] = o.ID, i
 	}
-	rows, err := tx.query(`SELECT l.order_id, l.id, l.offer_id, l.quantity, l.unit_price_minor, l.reseller_id, pp.partner_id, l.subscription_id
-		FROM order_lines l LEFT JOIN partner_profiles pp ON pp.org_id = l.reseller_id
+	rows, err := tx.query(`SELECT l.order_id, l.id, l.offer_id, l.quantity, l.unit_price_minor, l.reseller_id, pp.partner_id, l.subscription_id,
+		f.sku_name, r.name
+		FROM order_lines l JOIN offers f ON f.id = l.offer_id JOIN organizations r ON r.id = l.reseller_id
+		LEFT JOIN partner_profiles pp ON pp.org_id = l.reseller_id
 		WHERE l.order_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) ORDER BY l.order_id, l.position`, ids...)
 	if err != nil {
 		return fmt.Errorf("read order lines: %w", err)
@@ -249,7 +252,7 @@ func (tx *Tx) fillOrderLines(orders []csphub.Order) error {
 		var orderID string
 		var l csphub.OrderLine
 		var pid, sub sql.NullString
-		if err := rows.Scan(&orderID, &l.ID, &l.OfferID, &l.Quantity, &l.UnitPriceMinor, &l.ResellerID, &pid, &sub); err != nil {
+		if err := rows.Scan(&orderID, &l.ID, &l.OfferID, &l.Quantity, &l.UnitPriceMinor, &l.ResellerID, &pid, &sub, &l.OfferName, &l.ResellerName); err != nil {
 			return fmt.Errorf("read order lines: %w", err)
 		}
 		l.ResellerPartnerID, l.SubscriptionID = pid.String, sub.String
@@ -259,15 +262,24 @@ func (tx *Tx) fillOrderLines(orders []csphub.Order) error {
 	return rows.Err()
 }
 
+// subscriptionColumns are read FROM subscriptionsFrom: the stored fields,
+// then the names shown with them. A read that locks locks only s.
 const subscriptionColumns = `s.id, s.customer_id, s.provider_id, s.reseller_id, s.offer_id, s.order_id, s.quantity, s.status, s.auto_renew,
-	s.term_start, s.term_end, s.renewed_at, s.created_at, s.updated_at, s.version`
+	s.term_start, s.term_end, s.renewed_at, s.created_at, s.updated_at, s.version,
+	c.name, p.name, r.name, COALESCE((SELECT pp.partner_id FROM partner_profiles pp WHERE pp.org_id = s.reseller_id), ''),
+	f.sku_name, f.code, f.currency, f.price_minor, f.billing_cycle, f.term`
+
+const subscriptionsFrom = ` FROM subscriptions s JOIN offers f ON f.id = s.offer_id JOIN organizations c ON c.id = s.customer_id
+	JOIN organizations p ON p.id = s.provider_id JOIN organizations r ON r.id = s.reseller_id`
 
 func scanSubscription(row interface{ Scan(...any) error }) (csphub.Subscription, error) {
 	var s csphub.Subscription
 	var status string
 	var renewed sql.NullTime
 	if err := row.Scan(&s.ID, &s.CustomerID, &s.ProviderID, &s.ResellerID, &s.OfferID, &s.OrderID, &s.Quantity, &status, &s.AutoRenew,
-		&s.TermStart, &s.TermEnd, &renewed, &s.CreatedAt, &s.UpdatedAt, &s.Version); err != nil {
+		&s.TermStart, &s.TermEnd, &renewed, &s.CreatedAt, &s.UpdatedAt, &s.Version,
+		&s.CustomerName, &s.ProviderName, &s.ResellerName, &s.ResellerPartnerID,
+		&s.OfferName, &s.OfferCode, &s.Currency, &s.UnitPriceMinor, &s.BillingCycle, &s.Term); err != nil {
 		return s, err
 	}
 	s.Status, s.RenewedAt = csphub.SubscriptionStatus(status), partnershipTime(renewed)
@@ -284,7 +296,7 @@ type SubscriptionFilter struct {
 // the keyset position of the previous page.
 func (tx *Tx) Subscriptions(scope Scope, f SubscriptionFilter, after *Keyset, limit int) ([]csphub.Subscription, error) {
 	w, args := scope.where("s", false)
-	q := `SELECT ` + subscriptionColumns + ` FROM subscriptions s WHERE 1 = 1` + w
+	q := `SELECT ` + subscriptionColumns + subscriptionsFrom + ` WHERE 1 = 1` + w
 	for _, c := range []struct{ col, v string }{{"s.customer_id", f.CustomerID}, {"s.reseller_id", f.ResellerID},
 		{"s.status", f.Status}, {"s.offer_id", f.OfferID}} {
 		if c.v != "" {
@@ -316,9 +328,9 @@ func (tx *Tx) Subscriptions(scope Scope, f SubscriptionFilter, after *Keyset, li
 // stays locked until commit.
 func (tx *Tx) SubscriptionOf(scope Scope, id string, lock bool) (csphub.Subscription, error) {
 	w, args := scope.where("s", false)
-	q := `SELECT ` + subscriptionColumns + ` FROM subscriptions s WHERE s.id = ?` + w
+	q := `SELECT ` + subscriptionColumns + subscriptionsFrom + ` WHERE s.id = ?` + w
 	if lock {
-		q += tx.db.dialect.lockClause()
+		q += tx.db.dialect.lockOfClause("s")
 	}
 	s, err := scanSubscription(tx.queryRow(q, append([]any{id}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -348,8 +360,8 @@ func (tx *Tx) SaveSubscription(s csphub.Subscription) (bool, error) {
 // subscriptions whose term ended at or before now; rows another
 // transaction holds are skipped.
 func (tx *Tx) DueSubscriptions(now time.Time, limit int) ([]csphub.Subscription, error) {
-	rows, err := tx.query(`SELECT `+subscriptionColumns+` FROM subscriptions s
-		WHERE s.status IN ('active', 'suspended') AND s.term_end <= ? ORDER BY s.term_end, s.id LIMIT ?`+tx.db.dialect.skipLockedClause(), now, limit)
+	rows, err := tx.query(`SELECT `+subscriptionColumns+subscriptionsFrom+`
+		WHERE s.status IN ('active', 'suspended') AND s.term_end <= ? ORDER BY s.term_end, s.id LIMIT ?`+tx.db.dialect.skipLockedOfClause("s"), now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read due subscriptions: %w", err)
 	}

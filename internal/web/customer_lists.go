@@ -26,13 +26,15 @@ type partnerOfRecordRow struct {
 }
 
 type customerRow struct {
-	ID       string
-	Name     string
-	Domain   string
-	Country  string
-	Since    time.Time
-	Partners []partnerOfRecordRow
-	URL      string
+	ID      string
+	Name    string
+	Domain  string
+	Country string
+	// CountryCode is the customer's country, which is its market.
+	CountryCode string
+	Since       time.Time
+	Partners    []partnerOfRecordRow
+	URL         string
 }
 
 type customerSortChoice struct {
@@ -164,7 +166,7 @@ func (h *Handler) partnerCustomers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) customerRowOf(l *i18n.Localizer, c service.CustomerView) customerRow {
-	row := customerRow{ID: c.ID, Name: c.Name, Domain: c.Domain, Country: countryName(l, c.Country), Since: c.Since,
+	row := customerRow{ID: c.ID, Name: c.Name, Domain: c.Domain, Country: countryName(l, c.Country), CountryCode: c.Country, Since: c.Since,
 		URL: partnerCustomersPath + "/" + url.PathEscape(c.ID)}
 	for _, p := range c.Partners {
 		row.Partners = append(row.Partners, partnerOfRecordRow{Name: p.Name, PartnerID: p.PartnerID, Role: partnerRoleLabel(l, p.Role)})
@@ -202,6 +204,12 @@ type partnerCustomerPage struct {
 	Done          string
 	// CanManage is false: partners do not remove customers' relationships.
 	CanManage bool
+	// OrderURL is the cart, for a provider of the customer whose reader
+	// may order; the other two list the customer's orders and
+	// subscriptions the reader's organization sees.
+	OrderURL         string
+	OrdersURL        string
+	SubscriptionsURL string
 }
 
 // chainRows shows a customer's relationships and links; removeBase, when
@@ -258,6 +266,11 @@ func (h *Handler) partnerCustomer(w http.ResponseWriter, r *http.Request) {
 	page := partnerCustomerPage{Nav: programNav{Current: "customers"}, Customer: h.customerRowOf(l, c), Done: doneOf(r, "created")}
 	page.Customer.Since = c.CreatedAt
 	page.Relationships, page.Links = chainRows(l, chain, "")
+	if len(orderResellers(chain, v.actor.TenantID())) > 0 && v.hasAnyRole(orderRoles...) {
+		page.OrderURL = partnerCustomersPath + "/" + url.PathEscape(c.ID) + "/orders/new"
+	}
+	page.OrdersURL = listURL(ordersPath, listFilter{CustomerID: c.ID}, nil)
+	page.SubscriptionsURL = listURL(subscriptionsPath, listFilter{CustomerID: c.ID}, nil)
 	noStore(w)
 	h.render(w, r, http.StatusOK, pagePartnerCustomer, navCustomers, page)
 }

@@ -185,6 +185,14 @@ func (h *Handler) customerFieldErrors(r *http.Request, l *i18n.Localizer, f *for
 // log line; ok is false for what no page shows (an absent record, a
 // server error).
 func (h *Handler) customerRefusal(w http.ResponseWriter, r *http.Request, l *i18n.Localizer, err error) (msg string, status int, ok bool) {
+	return h.refusal(w, r, l, err, "customer.error.")
+}
+
+// refusal is the message and status of a use case's refusal: the
+// message under prefix+code, else the generic one of its kind
+// (prefix+"changed", "refused", "forbidden" or "rate_limited"); ok is
+// false for errors that are not refusals.
+func (h *Handler) refusal(w http.ResponseWriter, r *http.Request, l *i18n.Localizer, err error, prefix string) (msg string, status int, ok bool) {
 	e := csphub.AsError(err)
 	if e == nil {
 		return "", 0, false
@@ -192,19 +200,19 @@ func (h *Handler) customerRefusal(w http.ResponseWriter, r *http.Request, l *i18
 	var generic string
 	switch e.Kind {
 	case csphub.KindConflict:
-		status, generic = http.StatusConflict, "customer.error.changed"
+		status, generic = http.StatusConflict, prefix+"changed"
 	case csphub.KindPreconditionFailed:
-		status, generic = http.StatusPreconditionFailed, "customer.error.changed"
+		status, generic = http.StatusPreconditionFailed, prefix+"changed"
 	case csphub.KindUnprocessable, csphub.KindInvalid:
-		status, generic = http.StatusUnprocessableEntity, "customer.error.refused"
+		status, generic = http.StatusUnprocessableEntity, prefix+"refused"
 	case csphub.KindForbidden:
-		status, generic = http.StatusForbidden, "customer.error.forbidden"
+		status, generic = http.StatusForbidden, prefix+"forbidden"
 	case csphub.KindRateLimited:
-		status, generic = http.StatusTooManyRequests, "customer.error.rate_limited"
+		status, generic = http.StatusTooManyRequests, prefix+"rate_limited"
 	default:
 		return "", 0, false
 	}
-	key := "customer.error." + e.Code
+	key := prefix + e.Code
 	if !l.Has(key) {
 		h.log.ErrorContext(r.Context(), "web: no message for a refusal", "code", e.Code, "kind", string(e.Kind),
 			"request_id", csphub.RequestID(r.Context()))

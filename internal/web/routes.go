@@ -52,6 +52,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		h.registerProvidersPages(mux)
 		h.registerDelegationPages(mux)
 		h.registerCustomersPages(mux)
+		h.registerOrdersPages(mux)
 	}
 	mux.Handle("/", h.page(h.notFound))
 }

@@ -49,6 +49,7 @@ type Identity interface {
 	Providers
 	Delegation
 	Customers
+	Orders
 }
 
 var _ Identity = (*service.Service)(nil)
