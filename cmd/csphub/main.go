@@ -27,6 +27,7 @@ type CLI struct {
 	config.Config
 
 	Serve      ServeCmd    `cmd:"" help:"Run the HTTP server and the background workers."`
+	Demo       DemoCmd     `cmd:"" help:"Seed a demo world (operator, providers, resellers, customers, orders) and serve it; print demo users' TOTP codes."`
 	Migrate    MigrateCmd  `cmd:"" help:"Apply or inspect database migrations."`
 	ShowConfig ConfigCmd   `cmd:"" name:"config" help:"Print the effective configuration, secrets redacted."`
 	Audit      AuditCmd    `cmd:"" help:"Inspect the audit log."`

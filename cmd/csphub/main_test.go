@@ -69,7 +69,14 @@ func serve(t *testing.T, env []string, args ...string) (string, time.Time) {
 // serveFrom is serve, also returning when the process was started.
 func serveFrom(t *testing.T, env []string, args ...string) (string, time.Time) {
 	t.Helper()
-	cmd := exec.Command(binary, append(args, "serve")...)
+	return startServer(t, env, append(args, "serve")...)
+}
+
+// startServer runs the binary with args, a command that serves, and
+// returns its base URL once it printed it, and when it was started.
+func startServer(t *testing.T, env []string, args ...string) (string, time.Time) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append(cleanEnv(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -104,7 +111,7 @@ func serveFrom(t *testing.T, env []string, args ...string) (string, time.Time) {
 		select {
 		case line, ok := <-lines:
 			if !ok {
-				t.Fatal("csphub serve exited before listening")
+				t.Fatalf("csphub %s exited before listening", strings.Join(args, " "))
 			}
 			if m := listening.FindStringSubmatch(line); m != nil {
 				go func() {
@@ -114,7 +121,7 @@ func serveFrom(t *testing.T, env []string, args ...string) (string, time.Time) {
 				return m[1], start
 			}
 		case <-deadline:
-			t.Fatal("csphub serve printed no address within 30s")
+			t.Fatalf("csphub %s printed no address within 30s", strings.Join(args, " "))
 		}
 	}
 }

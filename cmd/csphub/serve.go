@@ -20,10 +20,23 @@ import (
 	"csphub/internal/web"
 )
 
+// operatorSeed is the operator organization the first start creates.
+var operatorSeed = service.OperatorSeed{Name: "Operator", Country: "US", Domain: "localhost"}
+
 // ServeCmd runs the HTTP server and the workers.
 type ServeCmd struct{}
 
-func (ServeCmd) Run(ctx context.Context, env *Env) error {
+func (ServeCmd) Run(ctx context.Context, env *Env) error { return serve(ctx, env, nil) }
+
+// prepareFunc readies the deployment before it serves (the demo seeds its
+// world): it runs once the schema is up to date and the operator
+// organization exists, with the base URL the server is reached at, and
+// returns what to tell whoever started the server, printed once it listens.
+type prepareFunc func(ctx context.Context, svc *service.Service, baseURL string) (notice string, err error)
+
+// serve runs the HTTP server and the workers until ctx ends, after prepare
+// when not nil.
+func serve(ctx context.Context, env *Env, prepare prepareFunc) error {
 	cfg := env.Cfg
 	log := newLogger(cfg)
 	start := time.Now()
@@ -44,16 +57,19 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	if cfg.PublicURL == "" {
 		baseURL = "http://" + ln.Addr().String() // the real port when --listen asked for any
 	}
-	svc := service.New(db, log, service.Options{MailServer: mailServer(cfg), BaseURL: baseURL,
-		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute, RelaxMFA: cfg.RelaxMFA,
-		SSOAllowPrivateIssuers: cfg.SSOAllowPrivateIssuers,
-		PartnerInvitesPerDay:   cfg.PartnerInvitesPerDay, OpenPartnerInvitations: cfg.OpenPartnerInvitations})
-	op, created, err := svc.EnsureOperator(ctx, service.OperatorSeed{Name: "Operator", Country: "US", Domain: "localhost"})
+	svc := service.New(db, log, serviceOptions(cfg, baseURL))
+	op, created, err := svc.EnsureOperator(ctx, operatorSeed)
 	if err != nil {
 		return fmt.Errorf("operator organization: %w", err)
 	}
 	if created {
 		log.Info("created the operator organization", "id", op.ID)
+	}
+	notice := ""
+	if prepare != nil {
+		if notice, err = prepare(ctx, svc, baseURL); err != nil {
+			return err
+		}
 	}
 
 	sender, err := newSender(cfg, db, log)
@@ -98,6 +114,7 @@ func (ServeCmd) Run(ctx context.Context, env *Env) error {
 	if cfg.SMTP.Host == "" {
 		fmt.Fprintf(env.Stdout, "no SMTP server configured: emails are kept in the local mailbox at http://%s/mailbox\n", ln.Addr())
 	}
+	fmt.Fprint(env.Stdout, notice)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -187,6 +204,14 @@ func runPeriodic(ctx context.Context, every time.Duration, fn func(context.Conte
 			}
 		}
 	}
+}
+
+// serviceOptions are the use cases' options of a server reached at baseURL.
+func serviceOptions(cfg *config.Config, baseURL string) service.Options {
+	return service.Options{MailServer: mailServer(cfg), BaseURL: baseURL,
+		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute, RelaxMFA: cfg.RelaxMFA,
+		SSOAllowPrivateIssuers: cfg.SSOAllowPrivateIssuers,
+		PartnerInvitesPerDay:   cfg.PartnerInvitesPerDay, OpenPartnerInvitations: cfg.OpenPartnerInvitations}
 }
 
 func mailServer(cfg *config.Config) string {
