@@ -33,6 +33,8 @@ type partnerOverviewPage struct {
 	// Provider is the indirect provider membership: an offer to apply,
 	// or where the application stands.
 	Provider providerCard
+	// Channel is the picture of the partner's relationships, once enrolled.
+	Channel *channelPicture
 }
 
 func (h *Handler) partnerOverview(w http.ResponseWriter, r *http.Request) {
@@ -52,6 +54,12 @@ func (h *Handler) partnerOverview(w http.ResponseWriter, r *http.Request) {
 	if page.Provider, err = h.providerCardOf(r.Context(), v, o); err != nil {
 		h.programFail(w, r, err)
 		return
+	}
+	if o.Enrolled {
+		if page.Channel, err = h.channelOf(r, v); err != nil {
+			h.programFail(w, r, err)
+			return
+		}
 	}
 	noStore(w)
 	h.render(w, r, http.StatusOK, pagePartnerOverview, "partner", page)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -303,6 +304,46 @@ func TestOrdersAndSubscriptionsAsEachPartySeesThem(t *testing.T) {
 		}
 		res = w.get(t, subPage, w.asSales("en")...)
 		mustNotContain(t, res.body, `name="action"`)
+		w.noErrorsLogged(t)
+	})
+}
+
+func TestPartnerOverviewDrawsTheChannel(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, engine string) {
+		w := newOrderWorld(t, engine)
+		b := catalog(t)
+		resellerLink := partnerCustomersPath + "?reseller_id=" + url.QueryEscape(w.reseller.orgID)
+		customerLink := partnerCustomersPath + "/" + w.customerID
+
+		// The provider: itself, its reseller, and the customer it has
+		// through that reseller, drawn and listed.
+		res := w.get(t, "/partner", w.as(w.provider, "en")...)
+		mustContain(t, res.body, `<svg class="channel" role="img" aria-labelledby="channel-svg-title channel-svg-desc"`,
+			`<a href="`+html.EscapeString(resellerLink)+`">`, `<text class="channel-name" x="272" y="62">Contoso SAS</text>`,
+			`<a href="`+customerLink+`">`, `>Northwind</text>`, msg(b, "en", "channel.heading.resellers"),
+			`<li><a href="`+html.EscapeString(resellerLink)+`">Contoso SAS</a> – `+msg(b, "en", "partnership.state.active")+`</li>`,
+			`<li><a href="`+customerLink+`">Northwind</a> – France</li>`)
+		mustNotContain(t, res.body, `<text class="channel-heading" x="0" y="16">`+msg(b, "en", "channel.heading.providers"), "channel-edge-inactive")
+		// The customer hangs from the reseller it buys through: one edge
+		// from the provider to Contoso, one from Contoso to Northwind.
+		if n := strings.Count(res.body, `<line class="channel-edge"`); n != 2 {
+			t.Errorf("%d edges, want 2", n)
+		}
+
+		// The reseller, in French: its provider on the left, dashed once
+		// the relationship is suspended.
+		ctx := context.Background()
+		rels, err := w.svc.ListIndirectResellers(ctx, w.provider.actor, service.PartnershipQuery{})
+		if err != nil || len(rels.Items) != 1 {
+			t.Fatalf("relationships: %v", err)
+		}
+		if _, err := w.svc.SuspendPartnership(ctx, w.provider.actor, rels.Items[0].ID, service.PartnershipChange{}); err != nil {
+			t.Fatal(err)
+		}
+		res = w.get(t, "/partner", w.as(w.reseller, "fr")...)
+		mustContain(t, res.body, msg(b, "fr", "channel.title"), `<text class="channel-heading" x="0" y="16">`+msg(b, "fr", "channel.heading.providers"),
+			`>Fabrikam SARL</text>`, `class="channel-node channel-node-inactive"`, `class="channel-edge channel-edge-inactive"`,
+			msg(b, "fr", "partnership.state.suspended"), `>Northwind</text>`)
 		w.noErrorsLogged(t)
 	})
 }
