@@ -117,7 +117,6 @@ func (h *Handler) channelOf(r *http.Request, v *viewer) (*channelPicture, error)
 	pic.Self = channelNode{Name: v.me.Organization.Name, Sub: l.T("channel.you"), URL: "/partner/profile", Active: true}
 	pic.Headings = append(pic.Headings, channelHeading{Text: l.T("channel.heading.you"), X: col * (channelColWidth + channelGap)})
 	placeNode(&pic.Self, col, 0)
-	selfCol := col
 	col++
 	for _, p := range pic.Providers {
 		pic.Edges = append(pic.Edges, channelEdge{X1: p.EdgeRight, Y1: p.EdgeY, X2: pic.Self.EdgeLeft, Y2: pic.Self.EdgeY, Active: p.Active})
@@ -137,6 +136,10 @@ func (h *Handler) channelOf(r *http.Request, v *viewer) (*channelPicture, error)
 		}
 		col++
 	}
+	drawnResellers := make(map[string]channelNode, len(pic.Resellers))
+	for _, n := range pic.Resellers {
+		drawnResellers[n.OrgID] = n
+	}
 	if len(customers.Items) > 0 {
 		pic.Headings = append(pic.Headings, channelHeading{Text: l.T("channel.heading.customers"), X: col * (channelColWidth + channelGap)})
 		pic.MoreCustomers = customers.NextPageToken != ""
@@ -147,13 +150,9 @@ func (h *Handler) channelOf(r *http.Request, v *viewer) (*channelPicture, error)
 			// A customer hangs from the reseller it buys through when that
 			// reseller is drawn, else from the reader's organization.
 			from := pic.Self
-			if col-selfCol == 2 {
-				for _, p := range c.Partners {
-					for _, rn := range pic.Resellers {
-						if rn.OrgID == p.OrganizationID && p.Role == csphub.PartnerRoleReseller {
-							from = rn
-						}
-					}
+			for _, p := range c.Partners {
+				if rn, ok := drawnResellers[p.OrganizationID]; ok && p.Role == csphub.PartnerRoleReseller {
+					from = rn
 				}
 			}
 			pic.Edges = append(pic.Edges, channelEdge{X1: from.EdgeRight, Y1: from.EdgeY, X2: n.EdgeLeft, Y2: n.EdgeY, Active: true})

@@ -199,19 +199,18 @@ func (h *Handler) refusal(w http.ResponseWriter, r *http.Request, l *i18n.Locali
 	}
 	var generic string
 	switch e.Kind {
-	case csphub.KindConflict:
-		status, generic = http.StatusConflict, prefix+"changed"
-	case csphub.KindPreconditionFailed:
-		status, generic = http.StatusPreconditionFailed, prefix+"changed"
+	case csphub.KindConflict, csphub.KindPreconditionFailed:
+		generic = prefix + "changed"
 	case csphub.KindUnprocessable, csphub.KindInvalid:
-		status, generic = http.StatusUnprocessableEntity, prefix+"refused"
+		generic = prefix + "refused"
 	case csphub.KindForbidden:
-		status, generic = http.StatusForbidden, prefix+"forbidden"
+		generic = prefix + "forbidden"
 	case csphub.KindRateLimited:
-		status, generic = http.StatusTooManyRequests, prefix+"rate_limited"
+		generic = prefix + "rate_limited"
 	default:
 		return "", 0, false
 	}
+	status = kindStatus(e.Kind)
 	key := prefix + e.Code
 	if !l.Has(key) {
 		h.log.ErrorContext(r.Context(), "web: no message for a refusal", "code", e.Code, "kind", string(e.Kind),

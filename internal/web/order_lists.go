@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,7 +118,7 @@ func orderRowOf(l *i18n.Localizer, o csphub.Order) orderRow {
 		if line.ResellerPartnerID != "" {
 			name += " (" + line.ResellerPartnerID + ")"
 		}
-		if !strings.Contains(strings.Join(resellers, "\x00"), name) {
+		if !slices.Contains(resellers, name) {
 			resellers = append(resellers, name)
 		}
 	}

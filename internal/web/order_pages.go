@@ -126,6 +126,10 @@ type cartOffer struct {
 	Billing  string
 	Price    string
 	Min, Max int
+	// PriceMinor and Currency price the line on review (the service
+	// prices the order itself).
+	PriceMinor int64
+	Currency   string
 	// Quantity is the form's value; Error its message.
 	Quantity string
 	Error    string
@@ -217,7 +221,7 @@ func (h *Handler) cartBase(r *http.Request, v *viewer, customerID string) (order
 		}
 		page.Offers = append(page.Offers, cartOffer{ID: o.ID, Name: o.SKUName, Product: o.ProductName, Code: o.Code,
 			Term: termLabel(l, o.Term), Billing: billingLabel(l, o.BillingCycle), Price: l.FormatMoney(o.PriceMinor, o.Currency),
-			Min: o.MinQuantity, Max: o.MaxQuantity})
+			Min: o.MinQuantity, Max: o.MaxQuantity, PriceMinor: o.PriceMinor, Currency: o.Currency})
 	}
 	page.NoOffers = len(page.Offers) == 0
 	return page, nil
@@ -238,7 +242,7 @@ func newFormKey() string {
 // query of the cart, the form of its review and of the order); it reports
 // whether every quantity is a number within its offer's limits and at
 // least one is set.
-func fillCart(l *i18n.Localizer, page *orderCartPage, values url.Values, prices map[string]csphub.Offer) bool {
+func fillCart(l *i18n.Localizer, page *orderCartPage, values url.Values) bool {
 	pid := strings.TrimSpace(values.Get("reseller_partner_id"))
 	for i := range page.Resellers {
 		if page.Resellers[i].PartnerID == pid {
@@ -272,11 +276,11 @@ func fillCart(l *i18n.Localizer, page *orderCartPage, values url.Values, prices 
 			page.Form.fieldError(quantityField(o.ID), l.T("order.error.line", "offer", o.Name, "message", o.Error))
 			continue
 		}
-		if p, found := prices[o.ID]; found && n > 0 {
-			sub := p.PriceMinor * int64(n)
+		if n > 0 {
+			sub := o.PriceMinor * int64(n)
 			total += sub
-			currency = p.Currency
-			o.Subtotal = l.FormatMoney(sub, p.Currency)
+			currency = o.Currency
+			o.Subtotal = l.FormatMoney(sub, o.Currency)
 			page.Lines = append(page.Lines, *o)
 		}
 	}
@@ -294,20 +298,6 @@ func fillCart(l *i18n.Localizer, page *orderCartPage, values url.Values, prices 
 	return ok
 }
 
-// cartPrices reads the offers of the cart again, by id, for the review's
-// prices (the service prices the order itself).
-func (h *Handler) cartPrices(r *http.Request, v *viewer, country string) (map[string]csphub.Offer, error) {
-	offers, err := h.svc.ListOffers(r.Context(), v.actor, country, "", maxCartOffers)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]csphub.Offer, len(offers.Items))
-	for _, o := range offers.Items {
-		out[o.ID] = o
-	}
-	return out, nil
-}
-
 func (h *Handler) orderCart(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.partnerGuard(w, r)
 	if !ok {
@@ -323,7 +313,7 @@ func (h *Handler) orderCart(w http.ResponseWriter, r *http.Request) {
 	if len(q) > 0 && !page.NotProvider && !page.NoRole {
 		// Back from the review: the cart as it was, without its errors.
 		l := h.localizer(r)
-		fillCart(l, &page, q, nil)
+		fillCart(l, &page, q)
 		page.Form, page.Lines = formState{}, nil
 		for i := range page.Offers {
 			page.Offers[i].Error = ""
@@ -345,12 +335,7 @@ func (h *Handler) orderReview(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if !page.NotProvider && !page.NoRole {
-		prices, err := h.cartPrices(r, v, page.Customer.CountryCode)
-		if err != nil {
-			h.programFail(w, r, err)
-			return
-		}
-		page.Review = fillCart(h.localizer(r), &page, r.PostForm, prices)
+		page.Review = fillCart(h.localizer(r), &page, r.PostForm)
 		if !page.Review {
 			status = http.StatusUnprocessableEntity
 		}
@@ -394,13 +379,8 @@ func (h *Handler) placeOrder(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusForbidden, pageOrderCart, navCustomers, page)
 		return
 	}
-	prices, err := h.cartPrices(r, v, page.Customer.CountryCode)
-	if err != nil {
-		h.programFail(w, r, err)
-		return
-	}
 	key := r.PostForm.Get("idempotency_key")
-	if !fillCart(l, &page, r.PostForm, prices) || !idempotencyKeyPattern.MatchString(key) {
+	if !fillCart(l, &page, r.PostForm) || !idempotencyKeyPattern.MatchString(key) {
 		page.Key = newFormKey()
 		page.Review = page.Form.Problem == "" && len(page.Form.Summary) == 0
 		if page.Review {
@@ -424,10 +404,12 @@ func (h *Handler) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err == nil {
-		err = &csphub.Error{Kind: out.Kind, Code: out.Code}
+		// A replayed refusal: the stored outcome stands for the error.
+		replayed := &csphub.Error{Kind: out.Kind, Code: out.Code}
 		for _, f := range out.Fields {
-			err.(*csphub.Error).Fields = append(err.(*csphub.Error).Fields, csphub.FieldError{Field: f.Field, Code: f.Code})
+			replayed.Fields = append(replayed.Fields, csphub.FieldError{Field: f.Field, Code: f.Code})
 		}
+		err = replayed
 	}
 	// A refused order keeps the cart on its review, with a new key so
 	// that it can be sent again once what failed is put right.
