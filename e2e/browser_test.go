@@ -84,6 +84,7 @@ func (b *browser) do(t *testing.T, what string, steps ...chromedp.Action[chromed
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.failureScreenshot(t)
 		t.Fatalf("%s: %v", what, err)
 	}
 }
@@ -147,5 +148,42 @@ func (b *browser) checkConsoleClean(t *testing.T) {
 		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning {
 			t.Errorf("console %s (%s) at %s: %s", m.Type, m.Source, m.URL, m.Text)
 		}
+	}
+}
+
+// screenshotTo saves a PNG of the window as it is to file, for the docs.
+func (b *browser) screenshotTo(t *testing.T, file string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", file, err)
+	}
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failureScreenshot keeps the page as it was when a step failed, named
+// after the test, for whoever reads the failure.
+func (b *browser) failureScreenshot(t *testing.T) {
+	dir := os.Getenv("CSPHUB_ARTIFACTS")
+	if dir == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("no screenshot of the failure: %v", err)
+		return
+	}
+	file := filepath.Join(dir, "failure-"+strings.ReplaceAll(t.Name(), "/", "-")+".png")
+	if err := os.MkdirAll(dir, 0o755); err == nil && os.WriteFile(file, png, 0o644) == nil {
+		t.Logf("screenshot of the failure: %s", file)
 	}
 }
