@@ -101,11 +101,71 @@ type journey struct {
 
 func (j *journey) shot(name string) {
 	j.t.Helper()
+	j.audit(name)
 	j.step++
 	file := fmt.Sprintf("journey-%s-%02d-%s", j.cast.lang, j.step, name)
 	j.b.screenshot(j.t, file)
 	if dir := os.Getenv("CSPHUB_DOCS_SCREENSHOTS"); dir != "" && j.cast.lang == "en" && docScreenshots[name] {
 		j.b.screenshotTo(j.t, filepath.Join(dir, "journey-"+name+".png"))
+	}
+}
+
+// pageAudit lists what keeps a page from being read by assistive
+// technology or the keyboard: a form field with no label, a label for no
+// field, a duplicate id, a reference to a missing id, a refused field not
+// marked invalid or without its error next to it, an image without alt
+// text, a table without a caption, headings that skip a level or no single
+// h1, a title that does not start with the h1, a page not in its
+// language.
+const pageAudit = `(() => {
+  const out = [];
+  const byId = id => document.getElementById(id);
+  const ids = {};
+  for (const el of document.querySelectorAll('[id]')) { if (ids[el.id]) out.push('duplicate id ' + el.id); ids[el.id] = true; }
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    if (['hidden', 'submit', 'button', 'reset'].includes(el.type)) continue;
+    const labelled = (el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]')) || el.closest('label') ||
+      el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    if (!labelled) out.push('no label for ' + el.tagName.toLowerCase() + ' ' + (el.name || el.id));
+    const invalid = el.closest('.field-invalid');
+    if (invalid && el.getAttribute('aria-invalid') !== 'true' && !['radio', 'checkbox'].includes(el.type)) out.push('refused field not marked invalid: ' + el.name);
+  }
+  for (const err of document.querySelectorAll('.field-error')) {
+    if (!err.closest('.field, fieldset')) out.push('an error away from its field: ' + err.textContent.trim());
+  }
+  for (const l of document.querySelectorAll('label[for]')) if (!byId(l.htmlFor)) out.push('label for a missing field ' + l.htmlFor);
+  for (const attr of ['aria-describedby', 'aria-labelledby', 'aria-controls']) {
+    for (const el of document.querySelectorAll('[' + attr + ']')) {
+      for (const id of el.getAttribute(attr).split(/\s+/).filter(Boolean)) if (!byId(id)) out.push(attr + ' names a missing id ' + id);
+    }
+  }
+  for (const a of document.querySelectorAll('.error-summary a[href^="#"]')) if (!byId(a.getAttribute('href').slice(1))) out.push('error summary links to a missing field ' + a.getAttribute('href'));
+  for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) out.push('image without alt ' + img.src);
+  for (const svg of document.querySelectorAll('main svg')) if (!svg.getAttribute('aria-labelledby') && !svg.getAttribute('aria-label') && svg.getAttribute('aria-hidden') !== 'true' && !svg.querySelector('title')) out.push('svg without a name');
+  for (const t of document.querySelectorAll('main table')) if (!t.querySelector('caption') && !t.getAttribute('aria-label') && !t.getAttribute('aria-labelledby')) out.push('table without a caption');
+  for (const th of document.querySelectorAll('main thead th')) if (!th.getAttribute('scope')) out.push('header cell without scope: ' + th.textContent.trim());
+  const h1s = document.querySelectorAll('h1');
+  if (h1s.length !== 1) out.push(h1s.length + ' h1 headings');
+  let last = 0;
+  for (const h of document.querySelectorAll('main h1, main h2, main h3, main h4')) {
+    const level = Number(h.tagName[1]);
+    if (last && level > last + 1) out.push('heading skips from h' + last + ' to h' + level + ': ' + h.textContent.trim());
+    last = level;
+  }
+  if (h1s.length && !document.title.startsWith(h1s[0].textContent.trim().slice(0, 20))) out.push('title "' + document.title + '" does not start with the h1 "' + h1s[0].textContent.trim() + '"');
+  if (!document.documentElement.lang) out.push('no lang on html');
+  return out;
+})()`
+
+// audit fails for each problem pageAudit finds on the page shown, and
+// checks the page is in the run's language.
+func (j *journey) audit(step string) {
+	j.t.Helper()
+	for _, p := range pageEval[[]string](j.t, j.b, pageAudit) {
+		j.t.Errorf("%s (%s): %s", step, pageEval[string](j.t, j.b, `location.pathname`), p)
+	}
+	if lang := pageEval[string](j.t, j.b, `document.documentElement.lang`); lang != j.cast.lang {
+		j.t.Errorf("%s: the page is in %q, want %q", step, lang, j.cast.lang)
 	}
 }
 
