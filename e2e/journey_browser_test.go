@@ -541,6 +541,9 @@ func runJourney(t *testing.T, c journeyCast) {
 	j.shot("customer-accepts")
 	j.submit("accept", `form[action$="/accept"] button[type="submit"]`, `main .notice-success`)
 	j.notice(`main .notice-success`, loc.T("customer.accept.accepted", "customer", c.customerName, "reseller", c.resellerName, "provider", c.providerName))
+	if n := pageEval[int](t, b, `document.querySelectorAll('header form.account').length`); n != 1 {
+		t.Error("the page that confirms the acceptance does not show the new admin signed in")
+	}
 	j.shot("customer-accepted")
 	b.do(t, "go to the customer's partners",
 		chromedp.Click(chromedp.CSS(`main a.button.primary[href="/customer/partners"]`)),

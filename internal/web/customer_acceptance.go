@@ -208,6 +208,11 @@ func (h *Handler) customerInvitationAccept(w http.ResponseWriter, r *http.Reques
 				h.setSessionCookie(w, sess.Token, sess.ExpiresAt)
 				h.clearDelegationCookie(w)
 				page.SignedIn = true
+				// The page itself is the first the new admin sees signed
+				// in: its header says so.
+				if signed, verr := h.withSession(r, sess.Token); verr == nil {
+					r = signed
+				}
 			} else if serr != nil {
 				h.log.WarnContext(r.Context(), "web: signing the new customer in", "err", serr, "request_id", csphub.RequestID(r.Context()))
 			}

@@ -101,12 +101,19 @@ func (h *Handler) withViewer(w http.ResponseWriter, r *http.Request) (*http.Requ
 		h.clearSessionCookie(w)
 		return r, nil
 	}
-	actor, err := h.svc.SessionActor(r.Context(), ck.Value)
+	r2, err := h.withSession(r, ck.Value)
+	if csphub.ErrorKind(err) == csphub.KindUnauthenticated {
+		h.clearSessionCookie(w)
+		return r, nil
+	}
+	return r2, err
+}
+
+// withSession puts the viewer of a session token into the request: the
+// cookie's session, or one just opened while answering the request.
+func (h *Handler) withSession(r *http.Request, token string) (*http.Request, error) {
+	actor, err := h.svc.SessionActor(r.Context(), token)
 	if err != nil {
-		if csphub.ErrorKind(err) == csphub.KindUnauthenticated {
-			h.clearSessionCookie(w)
-			return r, nil
-		}
 		return r, err
 	}
 	actor.RequestID = csphub.RequestID(r.Context())
@@ -114,7 +121,7 @@ func (h *Handler) withViewer(w http.ResponseWriter, r *http.Request) (*http.Requ
 	if err != nil {
 		return r, err
 	}
-	v := &viewer{token: ck.Value, actor: actor, me: me}
+	v := &viewer{token: token, actor: actor, me: me}
 	return r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)), nil
 }
 
