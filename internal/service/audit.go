@@ -19,7 +19,7 @@ type AuditPage struct {
 // behalf. actionPrefix "session." gives the security log (sign-ins,
 // failures, MFA). Admins only.
 func (s *Service) ListAuditRecords(ctx context.Context, actor csphub.Actor, after int64, limit int, actionPrefix string) (AuditPage, error) {
-	if !(actor.HasRole(csphub.RoleGlobalAdmin) || actor.HasRole(csphub.RoleAccountAdmin) || actor.HasRole(csphub.RoleOperatorAdmin)) {
+	if !auditReader(actor) {
 		return AuditPage{}, csphub.Errorf(csphub.KindForbidden, "admin_required", "only a global admin or account admin can read the audit log")
 	}
 	if after < 0 {

@@ -141,4 +141,9 @@ type PartnerOverview struct {
 	// AdminAgentStep: the enrollment is approved and the caller is a
 	// global admin who is not yet an admin agent.
 	AdminAgentStep bool `json:"admin_agent_step"`
+	// Figures are the partner's numbers, once a membership is approved.
+	Figures *PartnerFigures `json:"figures,omitempty" doc:"Once a membership is approved"`
+	// Activity is the latest audit records, for the roles that read the
+	// audit log (global and account admins); nil for the others.
+	Activity *RecentActivity `json:"activity,omitempty" doc:"The latest audit records; global and account admins only"`
 }

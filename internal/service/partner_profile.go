@@ -231,7 +231,7 @@ func (s *Service) applyProfilePatch(tx *store.Tx, actor csphub.Actor, ifMatch st
 }
 
 // PartnerOverview is the partner's CSP overview: the enrollment, the
-// agreement, and the next step.
+// agreement, the next step, the partner's figures and its recent activity.
 func (s *Service) PartnerOverview(ctx context.Context, actor csphub.Actor) (PartnerOverview, error) {
 	if actor.OrgKind != csphub.OrgPartner {
 		return PartnerOverview{}, csphub.NotFound("partner_profile")
@@ -264,6 +264,15 @@ func (s *Service) PartnerOverview(ctx context.Context, actor csphub.Actor) (Part
 		o.CanAcceptAgreement = actor.Kind == csphub.ActorUser && actor.HasRole(csphub.RoleGlobalAdmin)
 		o.AdminAgentStep = o.Enrollment != nil && o.Enrollment.State == csphub.EnrollmentApproved &&
 			actor.Kind == csphub.ActorUser && actor.HasRole(csphub.RoleGlobalAdmin) && !actor.HasRole(csphub.RoleAdminAgent)
+		if o.Figures, err = s.partnerFigures(tx, orgID, list); err != nil {
+			return o, err
+		}
+		// The activity is the audit log's head: for those who read the log.
+		if auditReader(actor) {
+			if o.Activity, err = s.recentActivity(tx, orgID); err != nil {
+				return o, err
+			}
+		}
 		return o, nil
 	})
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 )
 
@@ -16,16 +14,8 @@ func (db *DB) PartnershipQueryPlansForTest(ctx context.Context) (map[string]stri
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	org := "01900000-0000-7000-8000-000000000001"
 	after := &Keyset{At: now, ID: "01900000-0000-7000-8000-000000000002"}
-	queries := map[string]struct {
-		q    string
-		args []any
-	}{}
-	add := func(name, q string, args []any) {
-		queries[name] = struct {
-			q    string
-			args []any
-		}{q, args}
-	}
+	queries := planQueries{}
+	add := queries.add
 	for _, provider := range []bool{true, false} {
 		side := "reseller"
 		if provider {
@@ -38,45 +28,7 @@ func (db *DB) PartnershipQueryPlansForTest(ctx context.Context) (map[string]stri
 	}
 	add("due", `SELECT `+partnershipColumns+` FROM partnerships p WHERE p.state = 'invited' AND p.expires_at <= ?
 		ORDER BY p.expires_at, p.id LIMIT ?`, []any{now, 10})
-	plans := map[string]string{}
-	err := db.Write(ctx, func(tx *Tx) error {
-		explain := "EXPLAIN QUERY PLAN "
-		if db.dialect.Name() == "postgres" {
-			explain = "EXPLAIN "
-			for _, off := range []string{"enable_seqscan", "enable_bitmapscan", "enable_sort"} {
-				if _, err := tx.exec(`SET LOCAL ` + off + ` = off`); err != nil {
-					return err
-				}
-			}
-		}
-		for name, e := range queries {
-			rows, err := tx.query(explain+e.q, e.args...)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			cols, _ := rows.Columns()
-			var lines []string
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					rows.Close()
-					return err
-				}
-				lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			plans[name] = strings.Join(lines, "\n")
-		}
-		return nil
-	})
-	return plans, err
+	return db.queryPlans(ctx, queries, "enable_seqscan", "enable_bitmapscan", "enable_sort")
 }
 
 // PartnershipGrantStateForTest reads the state of a delegated admin grant.

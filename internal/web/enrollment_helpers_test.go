@@ -73,8 +73,8 @@ func (s *identityServer) signInAgain(t *testing.T, email, secret string) *http.C
 		t.Fatal(err)
 	}
 	res = s.postForm(t, "/mfa", url.Values{"code": {code}}, s.withSession(s.sessionCookie(res))...)
-	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || (loc != "/partner" && loc != "/operator/enrollments") {
-		t.Fatalf("after MFA: %d to %q, want the partner overview or the operator console", res.StatusCode, loc)
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || (loc != "/partner" && loc != "/operator") {
+		t.Fatalf("after MFA: %d to %q, want the partner overview or the operator overview", res.StatusCode, loc)
 	}
 	return s.sessionCookie(res)
 }

@@ -35,6 +35,12 @@ type partnerOverviewPage struct {
 	Provider providerCard
 	// Channel is the picture of the partner's relationships, once enrolled.
 	Channel *channelPicture
+	// Figures are the partner's numbers for its roles, once a membership
+	// is approved; Activity its latest audit records, for admins
+	// (ShowActivity), who may have none yet.
+	Figures      []overviewFigure
+	ShowActivity bool
+	Activity     []activityRow
 }
 
 func (h *Handler) partnerOverview(w http.ResponseWriter, r *http.Request) {
@@ -47,10 +53,12 @@ func (h *Handler) partnerOverview(w http.ResponseWriter, r *http.Request) {
 		h.programFail(w, r, err)
 		return
 	}
+	l := h.localizer(r)
 	page := partnerOverviewPage{Overview: o, Nav: programNav{Current: "overview"},
 		Banner:   agreementBanner{Status: o.Agreement, CanAccept: o.CanAcceptAgreement},
 		UserURL:  "/settings/users/" + url.PathEscape(v.actor.ID),
-		CanEnrol: v.hasAnyRole(csphub.RoleGlobalAdmin)}
+		CanEnrol: v.hasAnyRole(csphub.RoleGlobalAdmin),
+		Figures:  partnerFiguresOf(l, o.Figures), ShowActivity: o.Activity != nil, Activity: activityRowsOf(l, o.Activity)}
 	if page.Provider, err = h.providerCardOf(r.Context(), v, o); err != nil {
 		h.programFail(w, r, err)
 		return

@@ -29,13 +29,13 @@ func (h *Handler) endReplacedSession(r *http.Request) {
 }
 
 // landingFor is where a user goes once signed in with MFA passed: partners
-// to their CSP overview, the operator to its console, customers home.
+// to their CSP overview, the operator to its overview, customers home.
 func landingFor(kind csphub.OrgKind) string {
 	switch kind {
 	case csphub.OrgPartner:
 		return "/partner"
 	case csphub.OrgOperator:
-		return "/operator/enrollments"
+		return operatorOverviewPath
 	}
 	return "/"
 }

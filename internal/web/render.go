@@ -42,7 +42,7 @@ const (
 
 // pageNames lists every page: the core ones here, each feature's in its own
 // file (enrollmentPageNames, partnerIDPageNames, agreementPageNames).
-var pageNames = slices.Concat(corePageNames, enrollmentPageNames, partnerIDPageNames, agreementPageNames, partnershipPageNames, directoryPageNames, providerPageNames, delegationPageNames, customerPageNames, orderPageNames)
+var pageNames = slices.Concat(corePageNames, enrollmentPageNames, partnerIDPageNames, agreementPageNames, partnershipPageNames, directoryPageNames, providerPageNames, delegationPageNames, customerPageNames, orderPageNames, overviewPageNames)
 
 var corePageNames = []string{
 	pageHome, pageError, pageMailboxList, pageMailboxMessage,

@@ -53,6 +53,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		h.registerDelegationPages(mux)
 		h.registerCustomersPages(mux)
 		h.registerOrdersPages(mux)
+		h.registerOverviewPages(mux)
 	}
 	mux.Handle("/", h.page(h.notFound))
 }

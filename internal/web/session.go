@@ -50,6 +50,7 @@ type Identity interface {
 	Delegation
 	Customers
 	Orders
+	Overviews
 }
 
 var _ Identity = (*service.Service)(nil)
