@@ -455,7 +455,7 @@ func runJourney(t *testing.T, c journeyCast) {
 
 	// 5. The indirect provider invites the reseller.
 	providerSecret := j.firstSignIn(c.providerEmail, password)
-	j.shot("provider-overview")
+	j.shot("provider-start")
 	b.do(t, "open the indirect resellers",
 		chromedp.Click(chromedp.CSS(`nav.settings-nav a[href="/partner/indirect-resellers"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[method="post"][action="/partner/indirect-resellers"]`)),
@@ -588,6 +588,8 @@ func runJourney(t *testing.T, c journeyCast) {
 	j.notice(`main .notice-success`, loc.T("order.detail.notice.placed"))
 	j.tableHas("the order's lines", "Cloud Productivity Standard", c.resellerName)
 	j.shot("order-placed")
+	b.do(t, "open the provider's overview", chromedp.Navigate(base+"/partner"), chromedp.WaitVisible(chromedp.CSS(`.notice-success`)))
+	j.shot("provider-overview")
 	signOut(t, b)
 
 	// 10. The reseller finds the customer under View customers for that
