@@ -69,11 +69,15 @@ func TestEveryPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("seed the demo world: %v", err)
 	}
-	// One user of each standing: the operator's admin, both providers, a
-	// reseller of each stage, and a customer.
+	// One user of each standing: every operator user (each has one role),
+	// a provider, a reseller of each stage, and a customer.
 	var users []demo.User
 	seen := map[string]bool{}
 	for _, p := range report.Parties {
+		if p.Kind == "operator" {
+			users = append(users, p.Users...)
+			continue
+		}
 		key := p.Kind + "|" + p.Standing
 		if p.Kind == "customer" {
 			key = p.Kind
@@ -164,6 +168,9 @@ func crawlAs(t *testing.T, st *enrollmentStack, clock *csphub.ManualClock, u dem
 				queue = append(queue, href)
 			}
 		}
+	}
+	if len(queue) > 0 {
+		t.Errorf("%s: the crawl stopped at %d pages with %d still to open: %v", u.Email, opened, len(queue), queue)
 	}
 	if opened < 3 {
 		t.Errorf("%s reached only %d pages", u.Email, opened)

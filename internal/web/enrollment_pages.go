@@ -116,7 +116,13 @@ func (v *viewer) hasAnyRole(roles ...string) bool {
 }
 
 // programNav is what the partner and operator tabs take.
-type programNav struct{ Current string }
+// programNav is what the program tabs need: the current tab and, for the
+// operator's, whether the reader may open the review pages (the queue and
+// the partner IDs), which the layout fills in (OperatorNav).
+type programNav struct {
+	Current  string
+	Reviewer bool
+}
 
 // profileFacts is what the profile's facts show: the profile, and its
 // country by name.

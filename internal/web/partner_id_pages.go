@@ -41,9 +41,6 @@ func (h *Handler) registerPartnerIDsPages(mux *http.ServeMux) {
 // below the server's default limit on request bodies (1 MiB).
 const maxPartnerIDUpload = 960 << 10
 
-// partnerIDsTab is what the operator console's tabs take.
-type partnerIDsTab struct{ Current string }
-
 type partnerIDRow struct {
 	csphub.PartnerID
 	StatusURL string
@@ -71,7 +68,7 @@ type partnerIDReport struct {
 }
 
 type partnerIDsPage struct {
-	Nav       partnerIDsTab
+	Nav       programNav
 	Items     []partnerIDRow
 	Query     string
 	First     string
@@ -148,7 +145,7 @@ func (h *Handler) renderPartnerIDs(w http.ResponseWriter, r *http.Request, v *vi
 		h.partnerIDsFail(w, r, err)
 		return
 	}
-	page := partnerIDsPage{Nav: partnerIDsTab{Current: "partner_ids"}, Query: q, First: partnerIDsURL(q, "", ""), PageToken: pageToken,
+	page := partnerIDsPage{Nav: programNav{Current: "partner_ids"}, Query: q, First: partnerIDsURL(q, "", ""), PageToken: pageToken,
 		CanImport: v.canImportPartnerIDs(), Form: form, Report: report, Done: done,
 		MaxRows: service.MaxPartnerIDImport, MaxKB: maxPartnerIDUpload >> 10}
 	for _, p := range list.Items {

@@ -119,6 +119,9 @@ type layoutData struct {
 	// console to an operator user.
 	PartnerEnabled  bool
 	OperatorEnabled bool
+	// OperatorReviewer: an operator user who reviews applications (an
+	// admin or a verification reviewer).
+	OperatorReviewer bool
 	// CustomerEnabled shows a customer user its organization's pages
 	// (its partners).
 	CustomerEnabled bool
@@ -143,6 +146,19 @@ type settingsNav struct {
 // SettingsNav is called by the settings pages as ($.SettingsNav "users").
 func (d layoutData) SettingsNav(current string) settingsNav {
 	return settingsNav{Current: current, SSO: d.SSOSettingsEnabled}
+}
+
+// OperatorNav is called by the operator pages as ($.OperatorNav .Nav): the
+// tabs the reader may open.
+func (d layoutData) OperatorNav(n programNav) programNav {
+	n.Reviewer = d.OperatorReviewer
+	return n
+}
+
+// OrdersNav is OperatorNav for the order pages' tabs.
+func (d layoutData) OrdersNav(n ordersNav) ordersNav {
+	n.Program = d.OperatorNav(n.Program)
+	return n
 }
 
 type accountInfo struct {
@@ -212,6 +228,7 @@ func (h *Handler) execute(buf *bytes.Buffer, r *http.Request, l *i18n.Localizer,
 		ld.SSOSettingsEnabled = ld.SettingsEnabled && v.canManageSSO()
 		ld.PartnerEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgPartner
 		ld.OperatorEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgOperator
+		ld.OperatorReviewer = ld.OperatorEnabled && v.hasAnyRole(csphub.RoleOperatorAdmin, csphub.RoleVerificationReviewer)
 		ld.CustomerEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgCustomer
 		ld.Delegation = h.delegationBannerOf(r)
 	}
