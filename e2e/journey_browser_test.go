@@ -191,6 +191,23 @@ func (j *journey) notice(sel, want string) {
 	}
 }
 
+// figures reads an overview's numbers, by what they count.
+func (j *journey) figures() map[string]string {
+	return pageEval[map[string]string](j.t, j.b, `Object.fromEntries([...document.querySelectorAll('dl.figures > div')].map(d => [d.querySelector('dt').textContent.trim(), d.querySelector('dd').textContent.trim()]))`)
+}
+
+// figuresAre fails for each overview number that is not as wanted, by
+// catalog key.
+func (j *journey) figuresAre(want map[string]string) {
+	j.t.Helper()
+	got := j.figures()
+	for key, n := range want {
+		if label := j.loc.T(key); got[label] != n {
+			j.t.Errorf("overview figure %q = %q, want %s (all: %v)", label, got[label], n, got)
+		}
+	}
+}
+
 func (j *journey) tableText() string {
 	return pageEval[string](j.t, j.b, `document.querySelector('main table').innerText`)
 }
@@ -375,6 +392,7 @@ func runJourney(t *testing.T, c journeyCast) {
 	j.heading(loc.T("mfa.setup.title"))
 	resellerSecret := setUpMFA(t, b, clock)
 	b.do(t, "open the application", chromedp.Navigate(base+"/partner/enrollment"), chromedp.WaitVisible(chromedp.CSS("dl.facts")))
+	j.heading(loc.T("enrollment.application.title"))
 	if got := pageText(t, b, "dl.facts strong"); got != loc.T("enrollment.state.email_verification_pending") {
 		t.Errorf("state after enrolling = %q", got)
 	}
@@ -392,6 +410,14 @@ func runJourney(t *testing.T, c journeyCast) {
 
 	// 3. The operator reviews and approves the application.
 	j.firstSignIn(c.operatorEmail, password)
+	// The operator lands on the program's overview, the new application
+	// at the head of its queue.
+	if got := pageEval[string](t, b, `location.pathname`); got != "/operator" {
+		t.Errorf("the operator lands on %s, want /operator", got)
+	}
+	j.heading(loc.T("overview.operator.title"))
+	j.figuresAre(map[string]string{"overview.program.partners_enrolling": "1", "overview.program.providers_approved": "1"})
+	j.tableHas("the overview's review queue", c.resellerName, c.countryName)
 	j.shot("operator-overview")
 	b.do(t, "open the review queue", chromedp.Navigate(base+"/operator/enrollments"), chromedp.WaitVisible(chromedp.CSS("main table")))
 	j.heading(loc.T("enrollment.queue.title"))
@@ -432,6 +458,9 @@ func runJourney(t *testing.T, c journeyCast) {
 	j.submit("accept the agreement", `form[action="/partner/agreement"] button[type="submit"]`, `.notice-success`)
 	b.do(t, "back to the CSP overview", chromedp.Navigate(base+"/partner"), chromedp.WaitVisible(chromedp.CSS(`.notice-success`)))
 	j.notice(".notice-success", loc.T("agreement.banner.signed", "version", agreement.Version, "date", clock.Now()))
+	if got := pageEval[string](t, b, `location.pathname`); got != "/partner" {
+		t.Errorf("the overview is at %s", got)
+	}
 	if got := pageText(t, b, "#admin-agent-heading"); got != loc.T("enrollment.overview.admin_agent.heading") {
 		t.Errorf("admin agent step = %q", got)
 	}
@@ -461,6 +490,10 @@ func runJourney(t *testing.T, c journeyCast) {
 		chromedp.WaitVisible(chromedp.CSS(`form[method="post"][action="/partner/indirect-resellers"]`)),
 	)
 	j.heading(loc.T("partnership.resellers.title"))
+	j.notice(`nav.settings-nav a[aria-current="page"]`, loc.T("partnership.nav.indirect_resellers"))
+	if got := pageEval[string](t, b, `document.querySelector('#lang').value`); got != c.lang {
+		t.Errorf("the invitation's language starts as %q, want %s", got, c.lang)
+	}
 	b.do(t, "type the reseller's address", chromedp.SendKeys(chromedp.CSS("#email"), c.resellerEmail))
 	j.shot("provider-invites")
 	j.submit("invite the reseller", `form[method="post"][action="/partner/indirect-resellers"] button[type="submit"]`, `main .notice-success`)
@@ -564,6 +597,7 @@ func runJourney(t *testing.T, c journeyCast) {
 		chromedp.Click(chromedp.CSS(`nav.site-nav a[href="/partner/customers"]`)),
 		chromedp.WaitVisible(chromedp.CSS("main table")),
 	)
+	j.heading(loc.T("customer.list.title"))
 	j.tableHas("the provider's customers", c.customerName, c.resellerName)
 	b.do(t, "open the cart",
 		chromedp.Click(chromedp.CSS(`main table a[href^="/partner/customers/"]`)),
@@ -589,6 +623,8 @@ func runJourney(t *testing.T, c journeyCast) {
 	j.tableHas("the order's lines", "Cloud Productivity Standard", c.resellerName)
 	j.shot("order-placed")
 	b.do(t, "open the provider's overview", chromedp.Navigate(base+"/partner"), chromedp.WaitVisible(chromedp.CSS(`.notice-success`)))
+	j.figuresAre(map[string]string{"overview.figures.active_resellers": "1", "overview.figures.open_partner_invitations": "0",
+		"overview.figures.customers": "1", "overview.figures.active_subscriptions": "1", "overview.figures.recent_orders": "1"})
 	j.shot("provider-overview")
 	signOut(t, b)
 
@@ -620,6 +656,8 @@ func runJourney(t *testing.T, c journeyCast) {
 	}
 	j.shot("reseller-subscription")
 	b.do(t, "open the CSP overview", chromedp.Navigate(base+"/partner"), chromedp.WaitVisible(chromedp.CSS(`.notice-success`)))
+	j.figuresAre(map[string]string{"overview.figures.active_providers": "1", "overview.figures.customers": "1",
+		"overview.figures.pending_customer_invitations": "0", "overview.figures.active_subscriptions": "1"})
 	j.shot("reseller-overview")
 	for _, p := range []string{"/partner", "/partner/enrollment", "/partner/profile", "/partner/indirect-providers", "/partner/customers", "/subscriptions"} {
 		fitsNarrow(t, b, base+p)

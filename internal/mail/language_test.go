@@ -21,12 +21,14 @@ var (
 func dataOf(v reflect.Value, out *[]string) {
 	switch v.Kind() {
 	case reflect.String:
-		if v.Len() > 0 {
+		if v.Len() > 2 {
 			*out = append(*out, v.String())
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
+			// A language code is no text of the message, and taking "fr"
+			// out of the words would hide an untranslated "from".
+			if f := v.Type().Field(i); f.IsExported() && f.Type != reflect.TypeFor[Lang]() {
 				dataOf(v.Field(i), out)
 			}
 		}

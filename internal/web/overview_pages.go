@@ -181,9 +181,12 @@ func (h *Handler) operatorOverview(w http.ResponseWriter, r *http.Request) {
 	add := func(key string, n int, link string) {
 		page.Figures = append(page.Figures, overviewFigure{Label: l.T(key), Value: n, URL: link})
 	}
-	add("overview.program.partners_enrolling", f.PartnersEnrolling, queueURL("", "", ""))
-	add("overview.program.partners_approved", f.PartnersApproved, queueURL(string(csphub.EnrollmentApproved), "", ""))
-	add("overview.program.providers_applying", f.ProvidersApplying, queueURL("", "", ""))
+	// The review queue lists both programs' applications, so a count of
+	// one program links nowhere: the queue's own section below links to it
+	// (for those who may read it).
+	add("overview.program.partners_enrolling", f.PartnersEnrolling, "")
+	add("overview.program.partners_approved", f.PartnersApproved, "")
+	add("overview.program.providers_applying", f.ProvidersApplying, "")
 	add("overview.program.providers_approved", f.ProvidersApproved, "#regions-heading")
 	add("overview.program.active_providers", f.ActiveProviders, "")
 	add("overview.program.active_resellers", f.ActiveResellers, "")
