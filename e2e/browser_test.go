@@ -112,6 +112,25 @@ func pageText(t *testing.T, b *browser, sel string) string {
 	return strings.TrimSpace(s)
 }
 
+// savePNG writes a screenshot of the page to file: the whole page, or the
+// window as it is.
+func (b *browser) savePNG(file string, wholePage bool) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	shot := chromedp.CaptureScreenshot()
+	if wholePage {
+		shot = chromedp.FullScreenshot(100)
+	}
+	png, err := chromedp.Run(ctx, shot)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(file, png, 0o644)
+}
+
 // screenshot saves a full-page PNG under $CSPHUB_ARTIFACTS (or a temporary
 // directory), for people to look at; it checks nothing.
 func (b *browser) screenshot(t *testing.T, name string) {
@@ -120,18 +139,9 @@ func (b *browser) screenshot(t *testing.T, name string) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
 	file := filepath.Join(dir, name+".png")
-	if err := os.WriteFile(file, png, 0o644); err != nil {
-		t.Fatal(err)
+	if err := b.savePNG(file, true); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	t.Logf("screenshot: %s", file)
 }
@@ -154,17 +164,8 @@ func (b *browser) checkConsoleClean(t *testing.T) {
 // screenshotTo saves a PNG of the window as it is to file, for the docs.
 func (b *browser) screenshotTo(t *testing.T, file string) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
+	if err := b.savePNG(file, false); err != nil {
 		t.Fatalf("screenshot %s: %v", file, err)
-	}
-	if err := os.WriteFile(file, png, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -175,15 +176,10 @@ func (b *browser) failureScreenshot(t *testing.T) {
 	if dir == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
+	file := filepath.Join(dir, "failure-"+strings.ReplaceAll(t.Name(), "/", "-")+".png")
+	if err := b.savePNG(file, true); err != nil {
 		t.Logf("no screenshot of the failure: %v", err)
 		return
 	}
-	file := filepath.Join(dir, "failure-"+strings.ReplaceAll(t.Name(), "/", "-")+".png")
-	if err := os.MkdirAll(dir, 0o755); err == nil && os.WriteFile(file, png, 0o644) == nil {
-		t.Logf("screenshot of the failure: %s", file)
-	}
+	t.Logf("screenshot of the failure: %s", file)
 }

@@ -346,29 +346,26 @@ func runJourney(t *testing.T, c journeyCast) {
 	j.heading(loc.T("enroll.title"))
 	b.do(t, "choose the country", chromedp.SetValue(chromedp.CSS("#country"), c.country))
 	j.submit("go on to the form", `form[action="/enroll"] button[type="submit"]`, `form[method="post"][action="/enroll"]`)
-	fill := func(postal string) []chromedp.Action[chromedp.Void] {
-		return []chromedp.Action[chromedp.Void]{
-			chromedp.SendKeys(chromedp.CSS("#account_domain"), c.resellerDomain),
-			chromedp.SendKeys(chromedp.CSS("#account_name"), c.resellerFirst+" "+c.resellerLast),
-			chromedp.SendKeys(chromedp.CSS("#account_email"), c.resellerEmail),
-			chromedp.SendKeys(chromedp.CSS("#account_password"), password),
-			chromedp.SendKeys(chromedp.CSS("#partner_id"), c.partnerID),
-			chromedp.SendKeys(chromedp.CSS("#claim_code"), claimCode),
-			chromedp.SendKeys(chromedp.CSS("#legal_name"), c.resellerName),
-			chromedp.SendKeys(chromedp.CSS("#address_line1"), c.line1),
-			chromedp.SendKeys(chromedp.CSS("#city"), c.city),
-			chromedp.SendKeys(chromedp.CSS("#postal_code"), postal),
-			chromedp.SendKeys(chromedp.CSS("#primary_first_name"), c.resellerFirst),
-			chromedp.SendKeys(chromedp.CSS("#primary_last_name"), c.resellerLast),
-			chromedp.SendKeys(chromedp.CSS("#primary_email"), c.resellerEmail),
-			chromedp.SendKeys(chromedp.CSS("#primary_phone"), c.phone),
-			chromedp.SendKeys(chromedp.CSS("#support_email"), "support@"+c.resellerDomain),
-			chromedp.SendKeys(chromedp.CSS("#support_phone"), c.phone),
-			chromedp.SendKeys(chromedp.CSS("#support_website"), "https://support."+c.resellerDomain),
-		}
-	}
 	j.notice("#postal_code-hint", loc.T("enrollment.hint.postal_code", "example", c.postalExample))
-	b.do(t, "fill in the enrollment", fill(c.badPostal)...)
+	b.do(t, "fill in the enrollment, with a postal code of the wrong shape",
+		chromedp.SendKeys(chromedp.CSS("#account_domain"), c.resellerDomain),
+		chromedp.SendKeys(chromedp.CSS("#account_name"), c.resellerFirst+" "+c.resellerLast),
+		chromedp.SendKeys(chromedp.CSS("#account_email"), c.resellerEmail),
+		chromedp.SendKeys(chromedp.CSS("#account_password"), password),
+		chromedp.SendKeys(chromedp.CSS("#partner_id"), c.partnerID),
+		chromedp.SendKeys(chromedp.CSS("#claim_code"), claimCode),
+		chromedp.SendKeys(chromedp.CSS("#legal_name"), c.resellerName),
+		chromedp.SendKeys(chromedp.CSS("#address_line1"), c.line1),
+		chromedp.SendKeys(chromedp.CSS("#city"), c.city),
+		chromedp.SendKeys(chromedp.CSS("#postal_code"), c.badPostal),
+		chromedp.SendKeys(chromedp.CSS("#primary_first_name"), c.resellerFirst),
+		chromedp.SendKeys(chromedp.CSS("#primary_last_name"), c.resellerLast),
+		chromedp.SendKeys(chromedp.CSS("#primary_email"), c.resellerEmail),
+		chromedp.SendKeys(chromedp.CSS("#primary_phone"), c.phone),
+		chromedp.SendKeys(chromedp.CSS("#support_email"), "support@"+c.resellerDomain),
+		chromedp.SendKeys(chromedp.CSS("#support_phone"), c.phone),
+		chromedp.SendKeys(chromedp.CSS("#support_website"), "https://support."+c.resellerDomain),
+	)
 	if got := pageEval[string](t, b, `document.querySelector('#account_lang').value + '|' + document.querySelector('#primary_lang').value`); got != c.lang+"|"+c.lang {
 		t.Errorf("the form's languages start as %q, want %s", got, c.lang)
 	}

@@ -517,7 +517,7 @@ func ageDays(since, now time.Time) int {
 
 // isReviewer reports whether actor acts for the operator as a reviewer.
 func isReviewer(tx *store.Tx, actor csphub.Actor) (bool, error) {
-	if actor.OrgKind != csphub.OrgOperator || !(actor.HasRole(csphub.RoleVerificationReviewer) || actor.HasRole(csphub.RoleOperatorAdmin)) {
+	if actor.OrgKind != csphub.OrgOperator || !reviewsApplications(actor) {
 		return false, nil
 	}
 	op, err := tx.OperatorOrganization()
@@ -525,6 +525,23 @@ func isReviewer(tx *store.Tx, actor csphub.Actor) (bool, error) {
 		return false, err
 	}
 	return actor.TenantID() == op.ID, nil
+}
+
+// reviewsApplications: the roles that review applications (the actor's
+// organization is checked apart).
+func reviewsApplications(actor csphub.Actor) bool {
+	return actor.HasRole(csphub.RoleVerificationReviewer) || actor.HasRole(csphub.RoleOperatorAdmin)
+}
+
+// reviewQueueItems are the queue's rows as the reviewer reads them, aged
+// and marked overdue at now.
+func reviewQueueItems(rows []store.ReviewRow, now time.Time) []ReviewQueueItem {
+	items := make([]ReviewQueueItem, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, ReviewQueueItem{Enrollment: r.Enrollment, OrganizationName: r.OrganizationName,
+			LegalName: r.LegalName, PartnerID: r.PartnerID, AgeDays: ageDays(r.SubmittedAt, now), Overdue: r.Overdue(now)})
+	}
+	return items
 }
 
 // loadEnrollment reads an application the actor may see: its own
@@ -831,11 +848,7 @@ func (s *Service) ReviewQueue(ctx context.Context, actor csphub.Actor, q ReviewQ
 			last := rows[size-1]
 			page.NextPageToken = encodeKeyset(store.Keyset{At: last.DueAt, ID: last.ID})
 		}
-		now := s.clock.Now()
-		for _, r := range rows {
-			page.Items = append(page.Items, ReviewQueueItem{Enrollment: r.Enrollment, OrganizationName: r.OrganizationName,
-				LegalName: r.LegalName, PartnerID: r.PartnerID, AgeDays: ageDays(r.SubmittedAt, now), Overdue: r.Overdue(now)})
-		}
+		page.Items = reviewQueueItems(rows, tx.Now())
 		return page, nil
 	})
 }

@@ -193,17 +193,12 @@ func (s *Service) ProgramOverview(ctx context.Context, actor csphub.Actor) (Prog
 			ActiveResellers: c.ActiveResellers, Customers: c.Customers, ActiveSubscriptions: c.ActiveSubscriptions,
 			RecentOrders: c.OrdersSince, OrdersSince: since}
 		// The same roles as the review queue's (the actor is the operator's).
-		if actor.HasRole(csphub.RoleVerificationReviewer) || actor.HasRole(csphub.RoleOperatorAdmin) {
+		if reviewsApplications(actor) {
 			rows, err := tx.ReviewQueue(nil, "", nil, overviewQueueRows)
 			if err != nil {
 				return o, err
 			}
-			q := &QueueSummary{Open: c.QueueOpen, Overdue: c.QueueOverdue, Items: make([]ReviewQueueItem, 0, len(rows))}
-			for _, r := range rows {
-				q.Items = append(q.Items, ReviewQueueItem{Enrollment: r.Enrollment, OrganizationName: r.OrganizationName,
-					LegalName: r.LegalName, PartnerID: r.PartnerID, AgeDays: ageDays(r.SubmittedAt, now), Overdue: r.Overdue(now)})
-			}
-			o.Queue = q
+			o.Queue = &QueueSummary{Open: c.QueueOpen, Overdue: c.QueueOverdue, Items: reviewQueueItems(rows, now)}
 		}
 		regions, err := tx.Regions()
 		if err != nil {

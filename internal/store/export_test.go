@@ -38,16 +38,7 @@ func (db *DB) AuditRecordsForTest() ([]csphub.AuditRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []csphub.AuditRecord
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAudits(rows)
 }
 
 // BeginForTest opens a write transaction the test commits itself.

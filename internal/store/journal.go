@@ -127,14 +127,5 @@ func (tx *Tx) AuditRecordsOf(orgID string, after int64, limit int, actionPrefix 
 	if err != nil {
 		return nil, fmt.Errorf("read audit records: %w", err)
 	}
-	defer rows.Close()
-	out := []csphub.AuditRecord{}
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAudits(rows)
 }

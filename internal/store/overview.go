@@ -178,16 +178,7 @@ func (tx *Tx) RecentAuditRecords(orgID, before string, limit int) ([]csphub.Audi
 	if err != nil {
 		return nil, fmt.Errorf("read recent audit records: %w", err)
 	}
-	defer rows.Close()
-	out := []csphub.AuditRecord{}
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAudits(rows)
 }
 
 // AuditActor is who an audit record names, as people know them: a user's

@@ -97,6 +97,21 @@ func (tx *Tx) ids(query string, args ...any) ([]string, error) {
 const auditColumns = `id, position, actor_kind, actor_id, actor_org_id, on_behalf_of, action,
 	resource_type, resource_id, before_json, after_json, request_id, at, prev_hash, hash`
 
+// scanAudits reads every audit record of rows, in their order, and closes
+// them.
+func scanAudits(rows *sql.Rows) ([]csphub.AuditRecord, error) {
+	defer rows.Close()
+	out := []csphub.AuditRecord{}
+	for rows.Next() {
+		r, err := scanAudit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 func scanAudit(rows *sql.Rows) (csphub.AuditRecord, error) {
 	var r csphub.AuditRecord
 	var pos sql.NullInt64
@@ -128,17 +143,8 @@ func (tx *Tx) chainAudit() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var recs []csphub.AuditRecord
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			rows.Close()
-			return 0, err
-		}
-		recs = append(recs, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(recs) == 0 {
+	recs, err := scanAudits(rows)
+	if err != nil || len(recs) == 0 {
 		return 0, err
 	}
 	for _, r := range recs {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"csphub"
+	"csphub/internal/i18n"
 	"csphub/internal/service"
 )
 
@@ -24,6 +25,12 @@ type queueRow struct {
 	service.ReviewQueueItem
 	URL         string
 	CountryName string
+}
+
+// queueRowOf is an application as the queue lists it, on the queue and at
+// the head of the operator's overview.
+func queueRowOf(l *i18n.Localizer, it service.ReviewQueueItem) queueRow {
+	return queueRow{ReviewQueueItem: it, URL: "/operator/enrollments/" + url.PathEscape(it.ID), CountryName: countryName(l, it.Country)}
 }
 
 type stateChoice struct {
@@ -94,8 +101,7 @@ func (h *Handler) reviewQueue(w http.ResponseWriter, r *http.Request) {
 		page.States = append(page.States, stateChoice{Value: s, Selected: string(s) == state})
 	}
 	for _, it := range res.Items {
-		page.Items = append(page.Items, queueRow{ReviewQueueItem: it, URL: "/operator/enrollments/" + url.PathEscape(it.ID),
-			CountryName: countryName(l, it.Country)})
+		page.Items = append(page.Items, queueRowOf(l, it))
 	}
 	if res.NextPageToken != "" {
 		page.NextURL = queueURL(state, country, res.NextPageToken)
@@ -119,9 +125,6 @@ type reviewPage struct {
 // decisionFields is the order of the decision form's fields.
 var decisionFields = []string{"decision", "reason"}
 
-// reviewerRoles may decide applications.
-var reviewerRoles = []string{csphub.RoleVerificationReviewer, csphub.RoleOperatorAdmin}
-
 func (h *Handler) reviewEnrollment(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.operatorGuard(w, r)
 	if !ok {
@@ -140,7 +143,7 @@ func (h *Handler) renderReview(w http.ResponseWriter, r *http.Request, v *viewer
 	page := reviewPage{Nav: programNav{Current: "enrollments"}, Enrollment: e, Form: form, Done: done,
 		Facts:     factsOf(h.localizer(r), e.Profile),
 		Action:    "/operator/enrollments/" + url.PathEscape(id) + "/decision",
-		CanDecide: e.State == csphub.EnrollmentInReview && v.hasAnyRole(reviewerRoles...)}
+		CanDecide: e.State == csphub.EnrollmentInReview && v.reviewsApplications()}
 	noStore(w)
 	h.render(w, r, status, pageOperatorEnrollment, "operator", page)
 }

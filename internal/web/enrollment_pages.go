@@ -115,6 +115,13 @@ func (v *viewer) hasAnyRole(roles ...string) bool {
 	return false
 }
 
+// reviewsApplications: an operator user who reviews applications (an admin
+// or a verification reviewer), who opens the queue, the partner IDs and
+// the providers' pages.
+func (v *viewer) reviewsApplications() bool {
+	return v.hasAnyRole(csphub.RoleOperatorAdmin, csphub.RoleVerificationReviewer)
+}
+
 // programNav is what the partner and operator tabs take.
 // programNav is what the program tabs need: the current tab and, for the
 // operator's, whether the reader may open the review pages (the queue and

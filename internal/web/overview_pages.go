@@ -131,12 +131,6 @@ func activityRowsOf(l *i18n.Localizer, a *service.RecentActivity) []activityRow 
 
 // --- the operator's overview ---
 
-type queueHeadRow struct {
-	service.ReviewQueueItem
-	URL         string
-	CountryName string
-}
-
 type regionProviders struct {
 	Name      string
 	Providers []providerLink
@@ -159,7 +153,7 @@ type operatorOverviewPage struct {
 
 type queueHead struct {
 	Open, Overdue int
-	Rows          []queueHeadRow
+	Rows          []queueRow
 	// More: the queue holds more than the rows shown.
 	More    bool
 	FullURL string
@@ -196,13 +190,12 @@ func (h *Handler) operatorOverview(w http.ResponseWriter, r *http.Request) {
 	if q := o.Queue; q != nil {
 		head := &queueHead{Open: q.Open, Overdue: q.Overdue, More: q.Open > len(q.Items), FullURL: queueURL("", "", "")}
 		for _, it := range q.Items {
-			head.Rows = append(head.Rows, queueHeadRow{ReviewQueueItem: it, URL: "/operator/enrollments/" + url.PathEscape(it.ID),
-				CountryName: countryName(l, it.Country)})
+			head.Rows = append(head.Rows, queueRowOf(l, it))
 		}
 		page.Queue = head
 	}
 	// The provider pages are for the operator's admins and reviewers.
-	canOpen := v.hasAnyRole(csphub.RoleOperatorAdmin, csphub.RoleVerificationReviewer)
+	canOpen := v.reviewsApplications()
 	for _, rp := range o.Regions {
 		row := regionProviders{Name: regionName(l, rp.Region.Code, rp.Region.Name)}
 		for _, p := range rp.Providers {

@@ -95,7 +95,7 @@ func (h *Handler) partnerIDsGuard(w http.ResponseWriter, r *http.Request) (*view
 		return nil, false
 	}
 	if v.me.Organization.Kind != csphub.OrgOperator ||
-		!v.actor.HasRole(csphub.RoleOperatorAdmin) && !v.actor.HasRole(csphub.RoleVerificationReviewer) {
+		!v.reviewsApplications() {
 		h.renderError(w, r, http.StatusForbidden)
 		return nil, false
 	}

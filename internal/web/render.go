@@ -228,7 +228,7 @@ func (h *Handler) execute(buf *bytes.Buffer, r *http.Request, l *i18n.Localizer,
 		ld.SSOSettingsEnabled = ld.SettingsEnabled && v.canManageSSO()
 		ld.PartnerEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgPartner
 		ld.OperatorEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgOperator
-		ld.OperatorReviewer = ld.OperatorEnabled && v.hasAnyRole(csphub.RoleOperatorAdmin, csphub.RoleVerificationReviewer)
+		ld.OperatorReviewer = ld.OperatorEnabled && v.reviewsApplications()
 		ld.CustomerEnabled = !v.needsMFA() && v.me.Organization.Kind == csphub.OrgCustomer
 		ld.Delegation = h.delegationBannerOf(r)
 	}
